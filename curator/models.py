@@ -1,0 +1,176 @@
+"""Frozen value types that cross module boundaries (no SQL rows, no feedparser dicts)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import UsageError
+
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    """One month, the identity of an issue: ``Month.parse("2022-01")``."""
+
+    year: int
+    month: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.month <= 12 or not 1900 <= self.year <= 9999:
+            raise UsageError(f"invalid month {self.year:04d}-{self.month:02d}: use YYYY-MM, e.g. 2022-01")
+
+    @classmethod
+    def parse(cls, text: str) -> Month:
+        m = _MONTH_RE.match(text.strip()) if isinstance(text, str) else None
+        if not m:
+            raise UsageError(f"invalid month {text!r}: use YYYY-MM, e.g. 2022-01")
+        return cls(int(m.group(1)), int(m.group(2)))
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    def next(self) -> Month:
+        return Month(self.year + 1, 1) if self.month == 12 else Month(self.year, self.month + 1)
+
+    def previous(self) -> Month:
+        return Month(self.year - 1, 12) if self.month == 1 else Month(self.year, self.month - 1)
+
+    def start(self, tz: Any = UTC) -> datetime:
+        """The first instant of the month in ``tz``, as an aware datetime."""
+        return datetime(self.year, self.month, 1, tzinfo=tz)
+
+    def end(self, tz: Any = UTC) -> datetime:
+        """The first instant of the next month in ``tz`` (exclusive bound)."""
+        return self.next().start(tz)
+
+
+@dataclass(frozen=True)
+class Newsletter:
+    title: str
+    publisher: str
+    site_url: str
+    locale: str = "fr"
+    timezone: str = "Europe/Paris"
+    from_address: str = ""
+    reply_to: str = ""
+    description: str = ""
+    form_url: str = ""
+    unsubscribe: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    max_picks: int | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Lab:
+    id: str
+    name: str
+    academie: str = ""
+    city: str = ""
+    website: str = ""
+
+
+@dataclass(frozen=True)
+class Theme:
+    id: str
+    label: str
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    url: str
+    title: str = ""
+    section: str | None = None
+    lab: str | None = None
+    tags: tuple[str, ...] = ()
+    weight: float = 1.0
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry parsed from a feed, sanitised, before it is stored.
+
+    ``key`` is its identity within its source: the entry's id/guid, else its
+    normalised link, else a hash of its title and date.
+    """
+
+    key: str
+    url: str | None
+    title: str
+    summary: str  # sanitised HTML
+    excerpt: str  # plain text, at most 300 characters, cut at a word
+    text: str = ""  # the whole summary as plain text, for full-text search
+    author: str = ""
+    categories: tuple[str, ...] = ()
+    published: datetime | None = None  # aware, UTC
+    updated: datetime | None = None  # aware, UTC
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """What a feed document yields: its own metadata, entries and any warning."""
+
+    title: str
+    link: str | None
+    entries: tuple[Entry, ...]
+    warning: str | None = None  # set when the feed was malformed but usable
+
+
+@dataclass(frozen=True)
+class Item:
+    """A stored watch item, possibly reached through several sources."""
+
+    id: int
+    url: str | None
+    title: str
+    summary: str
+    excerpt: str
+    author: str
+    categories: tuple[str, ...]
+    published: datetime
+    published_estimated: bool  # True when the feed gave no date (first-seen time)
+    first_seen: datetime
+    updated: datetime
+    sources: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def source(self) -> str | None:
+        return self.sources[0] if self.sources else None
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """A source as recorded in the store: its config plus what fetching learnt."""
+
+    id: str
+    url: str
+    title: str
+    section: str | None
+    lab: str | None
+    tags: tuple[str, ...]
+    weight: float
+    enabled: bool
+    status: str  # ok, unchanged, failed, disabled, new
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    last_error: str | None = None
+    last_fetched: datetime | None = None
+    consecutive_failures: int = 0
+    last_new_item: datetime | None = None
+    retry_after: datetime | None = None
+    moved_to: str | None = None
+    disabled_reason: str | None = None
+    items: int = 0

@@ -1,0 +1,93 @@
+"""sources.yaml validation: every error names the file, the entry and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from curator.cli import cli
+from curator.config import load_config, parse_config
+from curator.demo import SAMPLE_CONFIG
+from curator.errors import ConfigError
+
+ROOT = Path(__file__).parent.parent
+
+VALID = """
+newsletter: {title: Infolettre, publisher: Lab, site_url: https://example.org/archive}
+sections: [{id: veille, title: Veille}, {id: retours, title: Retours}]
+labs: [{id: lab-a, name: Lab A}]
+themes: [{id: design, label: Design}]
+sources:
+  - {id: s1, url: https://example.org/feed, section: veille, lab: lab-a, tags: [design]}
+"""
+
+
+def test_repository_and_sample_configurations_are_valid() -> None:
+    config = load_config(ROOT / "sources.yaml")
+    assert len(config.sources) >= 10
+    assert [s.id for s in config.sections][:2] == ["edito", "retours"]
+    assert config.newsletter.timezone == "Europe/Paris"
+    sample = parse_config(SAMPLE_CONFIG.read_text().replace("{base_url}", "http://127.0.0.1:1"))
+    assert {s.id for s in sample.sources} >= {"la27eregion", "lab-110bis"}
+
+
+def test_valid_minimal() -> None:
+    config = parse_config(VALID, "x.yaml")
+    assert config.newsletter.site_url == "https://example.org/archive/"
+    assert config.sources[0].weight == 1.0 and config.sources[0].enabled
+    assert config.sources[0].tags == ("design",)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda t: t.replace("{title: Infolettre, ", "{"), "x.yaml:2, newsletter, field 'title': is required"),
+        (lambda t: t.replace("site_url: https://example.org/archive", "site_url: ftp://x"), "field 'site_url'"),
+        (lambda t: t.replace("url: https://example.org/feed", "url: javascript:alert(1)"), "sources[s1], field 'url'"),
+        (lambda t: t.replace("url: https://example.org/feed", "url: file:///etc/passwd"), "is not an http(s) URL"),
+        (lambda t: t.replace("section: veille, lab", "section: nope, lab"), "unknown section 'nope'"),
+        (lambda t: t.replace("lab: lab-a, tags", "lab: lab-z, tags"), "unknown lab 'lab-z'"),
+        (lambda t: t.replace("tags: [design]", "tags: [bogus]"), "unknown theme 'bogus'"),
+        (lambda t: t.replace("{id: retours", "{id: veille"), "duplicate id 'veille'"),
+        (lambda t: t.replace("tags: [design]}", "tags: [design], colour: red}"), "field 'colour': unknown key"),
+        (lambda t: t.replace("sections:", "sectoins:"), "top level, field 'sectoins': unknown key"),
+        (lambda t: t.replace("{id: s1, url: https://example.org/feed", "{url: https://example.org/feed"), "field 'id': is required"),
+        (lambda t: t.replace("tags: [design]}", "tags: [design], weight: lots}"), "field 'weight': expected a number"),
+        (lambda t: t.replace("tags: [design]}", "tags: [design], enabled: maybe}"), "field 'enabled': expected true or false"),
+        (lambda t: t.replace("{id: s1", "{id: 'Bad Id'"), "is not a valid id"),
+        (lambda t: t + "  - {id: s1, url: https://example.org/other}\n", "sources[s1], field 'id': duplicate id 's1'"),
+    ],
+)
+def test_errors_name_file_entry_and_field(change, expected) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError) as info:
+        parse_config(change(VALID), "x.yaml")
+    assert expected in str(info.value)
+    assert str(info.value).startswith("x.yaml")
+
+
+def test_invalid_yaml_gives_its_line() -> None:
+    text = VALID.replace("labs: [{id: lab-a, name: Lab A}]", "labs: [{id: lab-a, name: Lab A}\n  oops: [")
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "x.yaml")
+    assert "invalid YAML" in str(info.value)
+    assert info.value.line is not None and info.value.line >= 4
+
+
+def test_duplicate_yaml_key_is_an_error() -> None:
+    with pytest.raises(ConfigError, match=r"x.yaml:2: duplicate key 'title'"):
+        parse_config(VALID.replace("{title: Infolettre,", "{title: Infolettre, title: B,"), "x.yaml")
+
+
+def test_missing_file_and_exit_code_2(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--db", str(tmp_path / "c.db"), "--config", str(tmp_path / "none.yaml"), "sources"])
+    assert result.exit_code == 2
+    assert "none.yaml: file not found" in result.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(VALID.replace("section: veille, lab", "section: nope, lab"))
+    result = runner.invoke(cli, ["sources", "--db", str(tmp_path / "c.db"), "--config", str(bad)])
+    assert result.exit_code == 2
+    assert "unknown section 'nope'" in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,137 @@
+"""The store: migrations, source sync, item identity and search."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from curator.errors import StoreError
+from curator.models import Entry, Source
+from curator.store import MIGRATIONS, Store
+
+NOW = datetime(2022, 1, 15, 12, 0, tzinfo=UTC)
+
+
+def entry(key: str, title: str = "Titre", url: str | None = None, **kw: object) -> Entry:
+    return Entry(key=key, url=url, title=title, summary=f"<p>{title}</p>", excerpt=title, text=title, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store.open(tmp_path / "c.db")
+    s.sync_sources([Source(id="a", url="https://a.example/feed"), Source(id="b", url="https://b.example/feed")], NOW)
+    return s
+
+
+def test_open_sets_wal_and_foreign_keys(store: Store) -> None:
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_old_database_upgrades_without_loss(tmp_path: Path) -> None:
+    """A database made when only the first migration existed keeps its rows."""
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(sqlite3.connect(path, isolation_level=None))
+    names = [m.name for m in MIGRATIONS._migrations]
+    assert len(names) >= 2, "add an upgrade test when the second migration lands"
+    MIGRATIONS.apply(db, stop_before=names[1])
+    db.conn.execute(
+        "INSERT INTO sources (id, url, added_at, updated_at) VALUES ('old', 'https://o.example/', '2021-01-01T00:00:00+00:00', '2021-01-01T00:00:00+00:00')"
+    )
+    db.conn.execute(
+        "INSERT INTO items (url, title, published, first_seen, updated, content_hash) VALUES ('https://o.example/1', 'Ancien', '2021-01-01T00:00:00+00:00', '2021-01-01T00:00:00+00:00', '2021-01-01T00:00:00+00:00', 'h')"
+    )
+    db.conn.close()
+    with Store.open(path) as store:
+        assert [m.name for m in MIGRATIONS.applied(store.db)] == names
+        assert [i.title for i in store.items()] == ["Ancien"]
+        assert store.source("old").url == "https://o.example/"
+
+
+def test_database_from_a_newer_curator_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('curator', '9999_future', 'x')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="newer curator"):
+        Store.open(path)
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="c.db"):
+        Store.open(path)
+
+
+def test_sync_sources_adds_changes_and_disables(store: Store) -> None:
+    result = store.sync_sources(
+        [Source(id="a", url="https://a.example/feed", weight=2.0), Source(id="c", url="https://c.example/")], NOW
+    )
+    assert result.added == ("c",) and result.changed == ("a",) and result.removed == ("b",)
+    store.save_entries("a", [entry("1")], NOW)
+    store.sync_sources([Source(id="c", url="https://c.example/")], NOW)
+    states = {s.id: s for s in store.sources(include_removed=True)}
+    assert not states["a"].enabled and states["a"].status == "disabled"
+    assert states["a"].disabled_reason == "removed from sources.yaml"
+    assert store.count("items") == 1  # never deleted
+
+
+def test_identity_update_and_cross_source_dedup(store: Store) -> None:
+    r = store.save_entries("a", [entry("g1", "Un", "https://x.example/1"), entry("g2", "Deux")], NOW)
+    assert (r.new, r.updated) == (2, 0)
+    r = store.save_entries("a", [entry("g1", "Un", "https://x.example/1"), entry("g2", "Deux")], NOW)
+    assert (r.new, r.updated) == (0, 0)
+    later = NOW + timedelta(hours=1)
+    r = store.save_entries("a", [entry("g1", "Un (mis à jour)", "https://x.example/1")], later)
+    assert (r.new, r.updated) == (0, 1)
+    r = store.save_entries("b", [entry("other-guid", "Un, ailleurs", "https://x.example/1")], later)
+    assert (r.new, r.updated) == (0, 1)
+    items = {i.url: i for i in store.items()}
+    assert items["https://x.example/1"].sources == ("a", "b")
+    assert store.count("items") == 2
+
+
+def test_published_falls_back_to_first_seen(store: Store) -> None:
+    store.save_entries("a", [entry("1"), entry("2", published=datetime(2022, 1, 2, tzinfo=UTC))], NOW)
+    by_key = {i.title: i for i in store.items()}
+    undated = next(i for i in store.items() if i.published_estimated)
+    assert undated.published == NOW
+    assert not by_key["Titre"].published_estimated or by_key["Titre"].published == NOW
+
+
+def test_search_ignores_accents_and_case(store: Store) -> None:
+    store.save_entries(
+        "a",
+        [entry("1", "Education et numérique"), entry("2", "ÉDUCATION populaire"), entry("3", "Autre chose")],
+        NOW,
+    )
+    assert {i.title for i in store.items(search="éducation")} == {"Education et numérique", "ÉDUCATION populaire"}
+    assert {i.title for i in store.items(search="NUMERIQUE")} == {"Education et numérique"}
+    assert store.items(search='"); DROP TABLE items; --') == []
+    assert store.items(search="   ") == []
+
+
+def test_items_month_window(store: Store) -> None:
+    store.save_entries(
+        "a",
+        [
+            entry("dec", "Décembre", published=datetime(2021, 12, 31, 23, 30, tzinfo=UTC)),
+            entry("jan", "Janvier", published=datetime(2022, 1, 10, tzinfo=UTC)),
+        ],
+        NOW,
+    )
+    from zoneinfo import ZoneInfo
+
+    from curator.models import Month
+
+    paris = ZoneInfo("Europe/Paris")
+    m = Month.parse("2022-01")
+    # 2021-12-31 23:30 UTC is already January in Paris.
+    assert {i.title for i in store.items(start=m.start(paris), end=m.end(paris))} == {"Décembre", "Janvier"}
