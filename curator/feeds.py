@@ -1,0 +1,408 @@
+"""Parse a fetched feed document (bytes and headers) into sanitised `Entry` values; no network."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import io
+import re
+import xml.sax
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache, partial
+from html import escape, unescape
+from typing import Any
+
+import feedparser  # type: ignore[import-untyped]
+import nh3
+from feedparser.exceptions import (  # type: ignore[import-untyped]
+    CharacterEncodingOverride,
+    NonXMLContentType,
+)
+
+from .errors import ParseError
+from .models import Entry, ParsedFeed
+from .urls import normalise_url
+
+__all__ = [
+    "ALLOWED_ATTRIBUTES",
+    "ALLOWED_TAGS",
+    "DROPPED_TAGS",
+    "EXCERPT_LENGTH",
+    "UNTITLED",
+    "html_to_text",
+    "make_excerpt",
+    "parse_feed",
+    "sanitize_html",
+]
+
+EXCERPT_LENGTH = 300
+UNTITLED = "(sans titre)"
+_TITLE_FROM_EXCERPT = 80  # an untitled entry is named after the start of its text
+
+#: Tags kept in a sanitised summary; any other tag is removed, its text kept.
+ALLOWED_TAGS: frozenset[str] = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd",
+        "del", "div", "dl", "dt", "em", "figcaption", "figure", "h2", "h3",
+        "h4", "h5", "h6", "hr", "i", "img", "ins", "li", "mark", "ol", "p",
+        "pre", "q", "s", "small", "span", "strong", "sub", "sup", "table",
+        "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+    }
+)  # fmt: skip
+
+#: Attributes kept per tag; every other attribute (event handlers, style,
+#: class, id, target...) is removed.
+ALLOWED_ATTRIBUTES: Mapping[str, frozenset[str]] = {
+    "a": frozenset({"href", "title"}),
+    "abbr": frozenset({"title"}),
+    "img": frozenset({"src", "alt", "title", "width", "height"}),
+    "ol": frozenset({"start"}),
+    "td": frozenset({"colspan", "rowspan"}),
+    "th": frozenset({"colspan", "rowspan"}),
+}
+
+#: Tags removed together with everything inside them.
+DROPPED_TAGS: frozenset[str] = frozenset(
+    {
+        "applet", "audio", "button", "canvas", "embed", "frame", "frameset",
+        "head", "iframe", "math", "noembed", "noframes", "noscript", "object",
+        "script", "select", "style", "svg", "template", "textarea", "title",
+        "video",
+    }
+)  # fmt: skip
+
+_LINK_REL = "noopener noreferrer nofollow"
+_NUMERIC_ATTRIBUTES = frozenset({"width", "height", "colspan", "rowspan", "start"})
+
+# Block-level tags: in plain text they become line breaks.
+_BLOCK_TAGS: frozenset[str] = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "br", "caption", "dd",
+        "details", "div", "dl", "dt", "figcaption", "figure", "footer", "h1",
+        "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "ol", "p", "pre",
+        "section", "summary", "table", "td", "th", "tr", "ul",
+    }
+)  # fmt: skip
+_TEXT_CLEANER = nh3.Cleaner(
+    tags=set(_BLOCK_TAGS),
+    clean_content_tags=set(DROPPED_TAGS),
+    attributes={},
+    link_rel=None,
+    strip_comments=True,
+)
+
+_H1_RE = re.compile(r"<(/?)h1(?=[\s/>])", re.IGNORECASE)
+# nh3 output is well-formed: attribute values are double-quoted, '"' escaped.
+_IMG_RE = re.compile(r'<img((?:\s[a-z-]+="[^"]*")*)\s*/?>')
+_TAG_RE = re.compile(r"<[^>]*>")
+# Runs of whitespace, except the no-break spaces of French typography.
+_SPACES_RE = re.compile(r"[^\S\u00a0\u202f]+")
+_PARAGRAPH_BREAK_RE = re.compile(r"\n\s*\n")
+_EXCERPT_TRAILING = " \u00a0\u202f,;:.-\u2013\u2014(\u00ab"
+
+# Dates outside this window are bugs of the feed, not facts: an entry "published"
+# in 2031 (a CMS bug, an event date, local time sent as UTC) would jump to the
+# top of every list, and 1970-01-01 comes from a zero timestamp. Such a date is
+# ignored (the next of published/updated/created is tried, then None, and the
+# store falls back to first-seen) rather than clamped to fetched_at, so that
+# the item stays marked as having an estimated date. Two days of slack cover
+# time zone mistakes and clock skew.
+_FUTURE_SLACK = timedelta(days=2)
+_OLDEST = datetime(1995, 1, 1, tzinfo=UTC)
+
+
+def parse_feed(body: bytes, *, url: str, content_type: str | None = None, fetched_at: datetime) -> ParsedFeed:
+    """Parse a feed document fetched from ``url`` (the final URL, after redirects).
+
+    Raises ParseError when the document is not a feed. A malformed feed whose
+    entries could be read is returned with ``warning`` set.
+    """
+    if not body.strip():
+        raise ParseError("empty body")
+    if fetched_at.tzinfo is None:
+        fetched_at = fetched_at.replace(tzinfo=UTC)
+    headers = {
+        # Without a Content-Type feedparser decodes as ISO-8859-1 and flags the
+        # feed; XML's own default (the prolog's encoding, else UTF-8) is right.
+        "content-type": content_type or "application/xml",
+        "content-location": url,
+    }
+    # feedparser's own sanitiser and URI resolver are slow, lossy (iframe text
+    # is kept, `&#106;avascript:` becomes a relative link) and let
+    # `javascript:` through in <img src>: nh3 does both jobs below instead.
+    parsed = feedparser.parse(
+        io.BytesIO(body),
+        response_headers=headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+    version: str = parsed.get("version") or ""
+    raw_entries: list[Any] = parsed.get("entries") or []
+    problem = _bozo_reason(parsed, body)
+    if not version and not raw_entries:
+        raise ParseError(_not_a_feed_reason(body, content_type, problem))
+
+    is_atom = version.startswith("atom")
+    entries: list[Entry] = []
+    seen: set[str] = set()
+    for raw in raw_entries:
+        entry = _make_entry(raw, url=url, is_atom=is_atom, fetched_at=fetched_at)
+        if entry.key not in seen:  # a repeated id: the first (newest) one wins
+            seen.add(entry.key)
+            entries.append(entry)
+
+    feed = parsed.get("feed") or {}
+    return ParsedFeed(
+        title=_plain_field(feed, "title", is_atom),
+        link=normalise_url(_get_str(feed, "link"), base=url),
+        entries=tuple(entries),
+        warning=f"malformed feed: {problem}" if problem else None,
+    )
+
+
+def sanitize_html(html: str, base_url: str | None = None) -> str:
+    """Return ``html`` reduced to a safe subset: no script, style, frame,
+    object or form, no event handler or style attribute, and only absolute
+    http(s) links and images (relative ones are resolved against
+    ``base_url``, tracking parameters are removed)."""
+    if not html:
+        return ""
+    html = _H1_RE.sub(r"<\1h2", html)
+    cleaned = _cleaner(base_url).clean(html)
+    if "<img" in cleaned:
+        cleaned = _IMG_RE.sub(_drop_img_without_src, cleaned)
+    return cleaned.strip()
+
+
+def html_to_text(html: str) -> str:
+    """Return the text of an HTML fragment: tags removed (with the content of
+    script, style and the like), entities decoded, one line per block, and
+    runs of spaces collapsed."""
+    if "<" not in html and "&" not in html:
+        return _collapse(html)
+    cleaned = _SPACES_RE.sub(" ", _TEXT_CLEANER.clean(html))  # newlines in HTML are spaces
+    lines = (_collapse(line) for line in unescape(_TAG_RE.sub("\n", cleaned)).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def make_excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:
+    """Return ``text`` on one line, cut at a word to at most ``limit``
+    characters, "…" included when it was cut."""
+    if limit < 2:
+        raise ValueError(f"excerpt limit must be at least 2, not {limit}")
+    text = _collapse(text)
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]  # keep room for "…"
+    if text[limit - 1] != " ":  # the cut falls inside a word: drop the word
+        space = cut.rfind(" ")
+        if space > 0:
+            cut = cut[:space]
+    return (cut.rstrip(_EXCERPT_TRAILING) or cut) + "…"
+
+
+# -- entries ------------------------------------------------------------------
+
+
+def _make_entry(raw: Any, *, url: str, is_atom: bool, fetched_at: datetime) -> Entry:
+    link = normalise_url(_get_str(raw, "link"), base=url)
+    summary = _summary(raw, url)
+    text = html_to_text(summary)
+    title = _plain_field(raw, "title", is_atom) or make_excerpt(text, _TITLE_FROM_EXCERPT) or UNTITLED
+    published = _first_date(raw, ("published_parsed", "updated_parsed", "created_parsed"), fetched_at)
+    updated = _first_date(raw, ("updated_parsed",), fetched_at)
+    key = _get_str(raw, "id").strip() or link or _hash_key(title, published)
+    return Entry(
+        key=key,
+        url=link,
+        title=title,
+        summary=summary,
+        excerpt=make_excerpt(text),
+        author=_authors(raw),
+        categories=_categories(raw),
+        published=published,
+        updated=updated,
+    )
+
+
+def _hash_key(title: str, published: datetime | None) -> str:
+    date = published.isoformat() if published else ""
+    return "sha1:" + hashlib.sha1(f"{title}\n{date}".encode()).hexdigest()
+
+
+def _summary(raw: Any, base_url: str) -> str:
+    """Sanitised HTML of the longest of the entry's contents and summary."""
+    candidates: list[tuple[str, str, str]] = []
+    for content in _get(raw, "content") or ():
+        if isinstance(content, Mapping):
+            candidates.append(_detail_value(content, content, "value", base_url))
+    if _get_str(raw, "summary"):
+        detail = _get(raw, "summary_detail") or {}
+        candidates.append(_detail_value(raw, detail, "summary", base_url))
+    if not candidates:
+        return ""
+    value, kind, base = max(candidates, key=lambda candidate: len(candidate[0]))
+    if "html" in kind:
+        return sanitize_html(value, base)
+    if kind.startswith("text/"):
+        return _text_to_html(value)
+    return ""  # base64 or other binary content
+
+
+def _detail_value(holder: Any, detail: Any, name: str, base_url: str) -> tuple[str, str, str]:
+    value = _get_str(holder, name)
+    kind = _get_str(detail, "type") or "text/html"
+    base = _get_str(detail, "base") or base_url
+    return value, kind, base
+
+
+def _text_to_html(text: str) -> str:
+    paragraphs = (p.strip() for p in _PARAGRAPH_BREAK_RE.split(text))
+    return "".join("<p>" + escape(p, quote=False).replace("\n", "<br>") + "</p>" for p in paragraphs if p)
+
+
+def _plain_field(holder: Any, name: str, is_atom: bool) -> str:
+    """A title as plain text. Atom says whether a title is text or HTML; an
+    RSS title is in practice HTML (entity-encoded or not), so it is read as
+    HTML: "&lt;script&gt;" in an RSS title is markup, and it is dropped."""
+    value = _get_str(holder, name)
+    kind = _get_str(_get(holder, f"{name}_detail") or {}, "type") or "text/plain"
+    if is_atom and kind == "text/plain":
+        return _collapse(value)
+    return _collapse(html_to_text(value))
+
+
+def _authors(raw: Any) -> str:
+    """Author names joined by commas; bare e-mail addresses are left out."""
+    names = (_collapse(html_to_text(_get_str(a, "name"))) for a in _get(raw, "authors") or ())
+    return ", ".join(_unique(names))
+
+
+def _categories(raw: Any) -> tuple[str, ...]:
+    labels = (_collapse(_get_str(tag, "label") or _get_str(tag, "term")) for tag in _get(raw, "tags") or ())
+    return tuple(_unique(labels))
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    """Non-empty values without case-insensitive repeats, in their first order."""
+    seen: set[str] = set()
+    result = []
+    for value in values:
+        folded = value.casefold()
+        if value and folded not in seen:
+            seen.add(folded)
+            result.append(value)
+    return result
+
+
+def _first_date(raw: Any, names: Iterable[str], fetched_at: datetime) -> datetime | None:
+    latest = fetched_at + _FUTURE_SLACK
+    for name in names:
+        struct = _get(raw, name)
+        if struct is None:
+            continue
+        try:
+            # feedparser gives time.struct_time in UTC; timegm copes with leap seconds
+            date = datetime.fromtimestamp(calendar.timegm(struct), UTC)
+        except (TypeError, ValueError, OverflowError, OSError):
+            continue
+        if _OLDEST <= date <= latest:
+            return date
+    return None
+
+
+# -- errors -------------------------------------------------------------------
+
+
+def _bozo_reason(parsed: Any, body: bytes) -> str | None:
+    """One line saying why feedparser found the document malformed, if it did."""
+    if not parsed.get("bozo"):
+        return None
+    exc = parsed.get("bozo_exception")
+    # A Content-Type that is not an XML type, or a charset that turned out wrong,
+    # are routine on the web and feedparser recovers: not worth a warning.
+    if isinstance(exc, CharacterEncodingOverride | NonXMLContentType):
+        return None
+    if isinstance(exc, xml.sax.SAXParseException):
+        line = (exc.getLineNumber() or 1) - (0 if _has_xml_declaration(body) else 1)
+        return f"{exc.getMessage()} at line {max(line, 1)}"
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200]
+
+
+def _has_xml_declaration(body: bytes) -> bool:
+    # feedparser adds a line with an XML declaration to a document that has
+    # none, so the parser's line numbers are one too many for such documents.
+    head = body[:16]
+    for bom in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
+        head = head.removeprefix(bom)
+    return head.replace(b"\x00", b"").startswith(b"<?xml")
+
+
+def _not_a_feed_reason(body: bytes, content_type: str | None, problem: str | None) -> str:
+    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    mime = (content_type or "").split(";")[0].strip().lower()
+    if (
+        mime in ("text/html", "application/xhtml+xml")
+        or head.startswith(b"<!doctype html")
+        or b"<html" in head
+    ):
+        return "not a feed: the document is an HTML page"
+    if head.startswith((b"{", b"[")) or mime.endswith("json"):
+        return "not a feed: the document is JSON (JSON Feed is not supported)"
+    if problem:
+        return f"not a feed: {problem}"
+    return "not a feed: no RSS or Atom element found"
+
+
+# -- helpers ------------------------------------------------------------------
+
+
+@lru_cache(maxsize=32)
+def _cleaner(base_url: str | None) -> nh3.Cleaner:
+    return nh3.Cleaner(
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags=set(DROPPED_TAGS),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        attribute_filter=partial(_filter_attribute, base_url),
+        url_schemes={"http", "https", "mailto"},
+        link_rel=_LINK_REL,
+        strip_comments=True,
+    )
+
+
+def _filter_attribute(base_url: str | None, tag: str, name: str, value: str) -> str | None:
+    # nh3 has already dropped absolute URLs with other schemes, but it lets
+    # relative URLs through and does not check what this filter returns: so
+    # every URL is resolved here and must come out as absolute http(s).
+    if name == "href":
+        value = value.strip()
+        if value[:7].lower() == "mailto:":
+            return value
+        return normalise_url(value, base_url, keep_fragment=True)
+    if name == "src":
+        return normalise_url(value, base_url, keep_fragment=True)
+    if name in _NUMERIC_ATTRIBUTES:
+        value = value.strip()
+        return value if value.isascii() and value.isdigit() and len(value) <= 4 else None
+    return value
+
+
+def _drop_img_without_src(match: re.Match[str]) -> str:
+    return match.group(0) if ' src="' in match.group(1) else ""
+
+
+def _collapse(text: str) -> str:
+    return _SPACES_RE.sub(" ", text).strip()
+
+
+def _get(holder: Any, key: str) -> Any:
+    # dict.get, not FeedParserDict.get: the latter maps "updated_parsed" to
+    # "published_parsed" (with a DeprecationWarning) when there is no update.
+    return dict.get(holder, key) if isinstance(holder, dict) else None
+
+
+def _get_str(holder: Any, key: str) -> str:
+    value = _get(holder, key)
+    return value if isinstance(value, str) else ""
