@@ -89,9 +89,7 @@ class _Reader:
         self.path = path
         self.entry = entry
         if not isinstance(data, dict):
-            raise ConfigError(
-                f"expected a mapping (key: value), got {_kind(data)}", path=path, entry=entry
-            )
+            raise ConfigError(f"expected a mapping (key: value), got {_kind(data)}", path=path, entry=entry)
         self.data = data
         self.line = getattr(data, "line", None)
 
@@ -101,9 +99,7 @@ class _Reader:
     def check_keys(self, allowed: set[str]) -> None:
         for key in self.data:
             if key not in allowed:
-                raise self.error(
-                    f"unknown key (allowed: {', '.join(sorted(allowed))})", str(key)
-                )
+                raise self.error(f"unknown key (allowed: {', '.join(sorted(allowed))})", str(key))
 
     def str(self, key: str, *, required: bool = False, default: str = "") -> str:
         value = self.data.get(key)
@@ -197,15 +193,26 @@ def parse_config(text: str, path: str = "sources.yaml") -> Config:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
-        raise ConfigError(
-            f"invalid YAML: {exc.problem or exc}", path=path, line=line
-        ) from None
+        raise ConfigError(f"invalid YAML: {exc.problem or exc}", path=path, line=line) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", path=path) from None
     finally:
         loader.dispose()
     top = _Reader(path, "top level", data)
-    top.check_keys({"newsletter", "sections", "labs", "themes", "sources", "fetch", "curation", "email", "archive", "web"})
+    top.check_keys(
+        {
+            "newsletter",
+            "sections",
+            "labs",
+            "themes",
+            "sources",
+            "fetch",
+            "curation",
+            "email",
+            "archive",
+            "web",
+        }
+    )
     for key in ("newsletter", "sections", "sources"):
         if key not in top.data:
             raise top.error("is required", key)
@@ -225,7 +232,9 @@ def parse_config(text: str, path: str = "sources.yaml") -> Config:
     for src, raw in zip(sources, raw_sources, strict=True):
         r = _Reader(path, f"sources[{src.id}]", raw)
         if src.section is not None and src.section not in section_ids:
-            raise r.error(f"unknown section {src.section!r} (known: {', '.join(sorted(section_ids))})", "section")
+            raise r.error(
+                f"unknown section {src.section!r} (known: {', '.join(sorted(section_ids))})", "section"
+            )
         if src.lab is not None and src.lab not in lab_ids:
             raise r.error(f"unknown lab {src.lab!r}: add it under 'labs' first", "lab")
         for tag in src.tags:
@@ -261,7 +270,12 @@ def parse_config(text: str, path: str = "sources.yaml") -> Config:
 def _entries(path: str, top: dict[str, Any], key: str, build: Callable[[_Reader], Any]) -> list[Any]:
     raw = top.get(key) or []
     if not isinstance(raw, list):
-        raise ConfigError(f"expected a list of entries (- id: …), got {_kind(raw)}", path=path, field=key, line=getattr(top, "line", None))
+        raise ConfigError(
+            f"expected a list of entries (- id: …), got {_kind(raw)}",
+            path=path,
+            field=key,
+            line=getattr(top, "line", None),
+        )
     result: list[Any] = []
     seen: dict[str, int] = {}
     for index, data in enumerate(raw):
@@ -278,7 +292,24 @@ def _entries(path: str, top: dict[str, Any], key: str, build: Callable[[_Reader]
 
 
 def _newsletter(r: _Reader) -> Newsletter:
-    r.check_keys({"title", "publisher", "site_url", "locale", "timezone", "from", "reply_to", "description", "form_url", "unsubscribe"})
+    r.check_keys(
+        {
+            "title",
+            "publisher",
+            "site_url",
+            "locale",
+            "timezone",
+            "from",
+            "reply_to",
+            "description",
+            "form_url",
+            "unsubscribe",
+            "issue_title",
+        }
+    )
+    issue_title = r.str("issue_title", default="Infolettre — {month}")
+    if "{month}" not in issue_title or issue_title.count("{") != 1 or issue_title.count("}") != 1:
+        raise r.error("must contain {month} once, e.g. 'Infolettre — {month}'", "issue_title")
     tz = r.str("timezone", default="Europe/Paris")
     try:
         ZoneInfo(tz)
@@ -301,16 +332,22 @@ def _newsletter(r: _Reader) -> Newsletter:
         description=r.str("description"),
         form_url=r.url("form_url"),
         unsubscribe=unsubscribe,
+        issue_title=issue_title,
     )
 
 
 def _section(r: _Reader) -> Section:
-    r.check_keys({"id", "title", "max_picks", "description"})
+    r.check_keys({"id", "title", "max_picks", "description", "kind"})
+    section_id = r.ident()
+    kind = r.str("kind", default=section_id if section_id in ("edito", "agenda") else "items")
+    if kind not in ("items", "edito", "agenda"):
+        raise r.error(f"unknown kind {kind!r}: use items, edito or agenda", "kind")
     return Section(
-        id=r.ident(),
+        id=section_id,
         title=r.str("title", required=True),
         max_picks=r.integer("max_picks", None, minimum=1),
         description=r.str("description"),
+        kind=kind,
     )
 
 

@@ -59,4 +59,6 @@ def format_day(value: date | datetime, locale: str = DEFAULT_LOCALE, tz: str = "
 
 def format_datetime(value: datetime, locale: str = DEFAULT_LOCALE, tz: str = "Europe/Paris") -> str:
     """« mercredi 5 janvier 2022 à 14:00 »."""
-    return _format_datetime(value, "EEEE d MMMM y 'à' HH:mm", tzinfo=ZoneInfo(tz), locale=Locale.parse(locale))
+    return _format_datetime(
+        value, "EEEE d MMMM y 'à' HH:mm", tzinfo=ZoneInfo(tz), locale=Locale.parse(locale)
+    )

@@ -60,6 +60,7 @@ class Newsletter:
     description: str = ""
     form_url: str = ""
     unsubscribe: str = ""
+    issue_title: str = "Infolettre — {month}"  # {month} becomes « janvier 2022 »
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class Section:
     title: str
     max_picks: int | None = None
     description: str = ""
+    kind: str = "items"  # items; edito (shows the issue's édito); agenda (shows its events)
 
 
 @dataclass(frozen=True)
@@ -174,3 +176,103 @@ class SourceState:
     moved_to: str | None = None
     disabled_reason: str | None = None
     items: int = 0
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One month's infolettre."""
+
+    month: Month
+    title: str
+    edito: str  # Markdown
+    state: str  # draft or published
+    published_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def published(self) -> bool:
+        return self.state == "published"
+
+
+@dataclass(frozen=True)
+class Pick:
+    """An item or a report placed in a section of an issue."""
+
+    id: int
+    month: Month
+    section: str
+    kind: str  # item or report
+    ref_id: int
+    position: int  # 1..n within its section
+    note: str = ""  # Markdown
+    title: str | None = None  # override
+    summary: str | None = None  # override
+    version: int = 1
+    updated_by: str | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"r{self.ref_id}" if self.kind == "report" else str(self.ref_id)
+
+
+@dataclass(frozen=True)
+class Event:
+    """An agenda entry of an issue; times are aware (UTC in the store)."""
+
+    id: int
+    month: Month
+    title: str
+    starts_at: datetime
+    ends_at: datetime | None = None
+    place: str = ""
+    video_url: str | None = None
+    description: str = ""
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """An experience report submitted through the public form (the Markdown kept verbatim)."""
+
+    id: int
+    status: str  # pending, approved, rejected
+    lab: str | None  # a lab id from sources.yaml; None when the lab is not listed
+    lab_other: str  # the lab's name as typed, when it is not listed
+    author_name: str
+    author_email: str
+    title: str
+    summary: str
+    body: str  # Markdown, exactly as submitted (or as last edited)
+    link: str | None
+    tags: tuple[str, ...]  # theme ids
+    license: str  # etalab-2.0, cc-by-4.0 or cc-by-sa-4.0
+    submitted_at: datetime
+    updated_at: datetime
+    version: int = 1  # bumped by every change, to refuse stale edits
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    reject_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportChange:
+    """One entry of a report's history: who did what, when, and the fields it changed."""
+
+    id: int
+    report_id: int
+    at: datetime
+    editor: str  # an editor's email, or "<user> (cli)"
+    action: str  # edited, approved, rejected
+    changes: dict[str, dict[str, Any]] = field(default_factory=dict)  # field -> {"old": …, "new": …}
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Editor:
+    """A person who may log in to the editor area (the password hash never leaves the store)."""
+
+    email: str
+    created_at: datetime
+    last_login: datetime | None = None

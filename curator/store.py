@@ -19,15 +19,16 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from .errors import NotFoundError, StoreError
-from .models import Entry, Item, Source, SourceState
+from .curate import title_key
+from .errors import ConflictError, NotFoundError, StoreError
+from .models import Editor, Entry, Event, Issue, Item, Month, Pick, Report, ReportChange, Source, SourceState
 
 MIGRATIONS = Migrations("curator")
 
@@ -111,7 +112,166 @@ def _m0001(db: sqlite_utils.Database) -> None:
         CREATE VIRTUAL TABLE items_fts USING fts5(
             title, body, tokenize = 'unicode61 remove_diacritics 2'
         );
+        """,
+    )
+
+
+@MIGRATIONS(name="0002_reports_and_editors")
+def _m0002(db: sqlite_utils.Database) -> None:
+    _script(
+        db,
         """
+        -- Experience reports submitted through the public form. The text is
+        -- stored exactly as typed; it is rendered (Markdown, sanitised) on output.
+        CREATE TABLE reports (
+            id INTEGER PRIMARY KEY,
+            submission_key TEXT NOT NULL UNIQUE,      -- one per form shown: a resent form is stored once
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'approved', 'rejected')),
+            lab TEXT,                                 -- a lab id from sources.yaml, NULL if not listed
+            lab_other TEXT NOT NULL DEFAULT '',       -- the lab's name, when not listed
+            author_name TEXT NOT NULL,
+            author_email TEXT NOT NULL,
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            body TEXT NOT NULL,                       -- Markdown
+            link TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',          -- JSON list of theme ids
+            license TEXT NOT NULL,
+            submitted_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,       -- bumped by every change
+            decided_at TEXT,
+            decided_by TEXT,
+            reject_reason TEXT
+        );
+        CREATE INDEX reports_status ON reports(status, submitted_at);
+
+        -- What editors did to a report: who, when, and the fields changed as
+        -- JSON {"field": {"old": ..., "new": ...}}.
+        CREATE TABLE report_changes (
+            id INTEGER PRIMARY KEY,
+            report_id INTEGER NOT NULL REFERENCES reports(id),
+            at TEXT NOT NULL,
+            editor TEXT NOT NULL,
+            action TEXT NOT NULL,                     -- edited, approved, rejected
+            changes TEXT NOT NULL DEFAULT '{}',
+            reason TEXT
+        );
+        CREATE INDEX report_changes_report ON report_changes(report_id, id);
+
+        -- People who may log in to the editor area; passwords hashed with argon2id.
+        CREATE TABLE editors (
+            email TEXT PRIMARY KEY COLLATE NOCASE,
+            password_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            last_login TEXT
+        );
+
+        -- Rate limits shared by every web worker: one row per counted event
+        -- (a submission, a failed login) in a bucket such as 'submit:<hashed ip>'.
+        CREATE TABLE rate_events (
+            bucket TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX rate_events_bucket ON rate_events(bucket, at);
+        CREATE INDEX rate_events_at ON rate_events(at);
+        """,
+    )
+
+
+@MIGRATIONS(name="0003_issues_picks_events")
+def _m0003(db: sqlite_utils.Database) -> None:
+    _script(
+        db,
+        """
+        -- One infolettre per month. Every change bumps `version`, so an edit
+        -- made from a stale page is refused instead of silently lost.
+        CREATE TABLE issues (
+            month TEXT PRIMARY KEY,                   -- YYYY-MM
+            title TEXT NOT NULL,
+            edito TEXT NOT NULL DEFAULT '',           -- Markdown
+            state TEXT NOT NULL DEFAULT 'draft' CHECK (state IN ('draft', 'published')),
+            published_at TEXT,
+            version INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        -- An item or a report placed in a section of an issue, at a position
+        -- (1..n within the section), with an optional note and overrides.
+        CREATE TABLE picks (
+            id INTEGER PRIMARY KEY,
+            month TEXT NOT NULL REFERENCES issues(month),
+            section TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('item', 'report')),
+            ref_id INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            note TEXT NOT NULL DEFAULT '',            -- Markdown
+            title TEXT,                               -- overrides, NULL = the original
+            summary TEXT,
+            version INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            updated_by TEXT,
+            UNIQUE (month, kind, ref_id)
+        );
+        CREATE INDEX picks_section ON picks(month, section, position);
+        CREATE INDEX picks_ref ON picks(kind, ref_id);
+
+        -- The agenda of an issue.
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            month TEXT NOT NULL REFERENCES issues(month),
+            title TEXT NOT NULL,
+            starts_at TEXT NOT NULL,                  -- UTC
+            ends_at TEXT,
+            place TEXT NOT NULL DEFAULT '',
+            video_url TEXT,
+            description TEXT NOT NULL DEFAULT '',
+            link TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX events_month ON events(month, starts_at);
+        """,
+    )
+
+
+@MIGRATIONS(name="0005_items_match_keys")
+def _m0005(db: sqlite_utils.Database) -> None:
+    # The title reduced to what identifies a story, and title + excerpt reduced
+    # the same way (curate.title_key: no accents, case or punctuation), stored so
+    # that ranking and grouping thousands of candidates costs no text processing.
+    db.conn.execute("ALTER TABLE items ADD COLUMN title_key TEXT NOT NULL DEFAULT ''")
+    db.conn.execute("ALTER TABLE items ADD COLUMN match_text TEXT NOT NULL DEFAULT ''")
+    rows = db.conn.execute("SELECT id, title, excerpt FROM items").fetchall()
+    db.conn.executemany(
+        "UPDATE items SET title_key = ?, match_text = ? WHERE id = ?",
+        [(title_key(t), match_text(t, e), i) for i, t, e in rows],
+    )
+
+
+def match_text(title: str, excerpt: str) -> str:
+    """What keyword rules are matched against: `` word word … `` (see ``curate.title_key``)."""
+    return f" {title_key(title + ' ' + excerpt)} "
+
+
+@MIGRATIONS(name="0004_sends")
+def _m0004(db: sqlite_utils.Database) -> None:
+    _script(
+        db,
+        """
+        -- Who received which issue by `curator send`: one row per (month, address),
+        -- written as soon as the SMTP server accepted that copy, so that a rerun
+        -- after a failure skips them. Proofs (--test) are not recorded.
+        CREATE TABLE sends (
+            month TEXT NOT NULL,                      -- YYYY-MM
+            recipient TEXT NOT NULL COLLATE NOCASE,
+            message_id TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            PRIMARY KEY (month, recipient)
+        ) WITHOUT ROWID;
+        """,
     )
 
 
@@ -304,8 +464,13 @@ class Store:
                 if row["url"] != src.url:
                     # A new address: forget what the old one told us.
                     values.update(
-                        etag=None, last_modified=None, content_hash=None, gone=0,
-                        moved_to=None, retry_after=None, consecutive_failures=0,
+                        etag=None,
+                        last_modified=None,
+                        content_hash=None,
+                        gone=0,
+                        moved_to=None,
+                        retry_after=None,
+                        consecutive_failures=0,
                     )
                 self.db["sources"].update(sid, values)
                 changed.append(sid)
@@ -458,6 +623,30 @@ class Store:
                 ):
                     hashes[item_id] = h
 
+            # New items get their ids here (max + 1, as SQLite would: this
+            # transaction holds the write lock), so that they are written with
+            # one executemany per table rather than three statements each.
+            next_id = int(self.conn.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0]) + 1
+            new_rows: list[tuple[Any, ...]] = []
+            links: list[tuple[Any, ...]] = []
+            texts: list[tuple[Any, ...]] = []
+
+            def flush() -> None:
+                self.conn.executemany(
+                    """INSERT INTO items (id, url, title, summary, excerpt, author, categories, published,
+                           published_estimated, first_seen, updated, content_hash, title_key, match_text)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    new_rows,
+                )
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO item_sources (source_id, entry_key, item_id, first_seen) VALUES (?, ?, ?, ?)",
+                    links,
+                )
+                self.conn.executemany("INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)", texts)
+                new_rows.clear()
+                links.clear()
+                texts.clear()
+
             seen_keys: set[str] = set()
             for e in entries:
                 if e.key in seen_keys:  # the same entry twice in one feed
@@ -468,50 +657,60 @@ class Store:
                 if item_id is None and e.url and e.url in by_url:
                     item_id, old_hash = by_url[e.url]
                     hashes[item_id] = old_hash
-                    self.conn.execute(
-                        "INSERT OR IGNORE INTO item_sources (source_id, entry_key, item_id, first_seen) VALUES (?, ?, ?, ?)",
-                        (source_id, e.key, item_id, now_s),
-                    )
+                    links.append((source_id, e.key, item_id, now_s))
                     known[e.key] = item_id
                 if item_id is None:
+                    item_id = next_id
+                    next_id += 1
                     published = iso(e.published) or now_s
-                    cur = self.conn.execute(
-                        """INSERT INTO items (url, title, summary, excerpt, author, categories, published,
-                               published_estimated, first_seen, updated, content_hash)
-                           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    new_rows.append(
                         (
-                            e.url, e.title, e.summary, e.excerpt, e.author,
+                            item_id,
+                            e.url,
+                            e.title,
+                            e.summary,
+                            e.excerpt,
+                            e.author,
                             json.dumps(list(e.categories), ensure_ascii=False),
-                            published, int(e.published is None), now_s,
-                            iso(e.updated) or published, h,
-                        ),
+                            published,
+                            int(e.published is None),
+                            now_s,
+                            iso(e.updated) or published,
+                            h,
+                            title_key(e.title),
+                            match_text(e.title, e.excerpt),
+                        )
                     )
-                    item_id = int(cur.lastrowid or 0)
-                    self.conn.execute(
-                        "INSERT INTO item_sources (source_id, entry_key, item_id, first_seen) VALUES (?, ?, ?, ?)",
-                        (source_id, e.key, item_id, now_s),
-                    )
-                    self.conn.execute(
-                        "INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)",
-                        (item_id, e.title, e.text or e.excerpt),
-                    )
+                    links.append((source_id, e.key, item_id, now_s))
+                    texts.append((item_id, e.title, e.text or e.excerpt))
                     if e.url:
                         by_url[e.url] = (item_id, h)
                     known[e.key] = item_id
                     hashes[item_id] = h
                     new += 1
                 elif hashes.get(item_id) != h:
+                    flush()  # the row to update may be one written by this call
                     self._update_item(item_id, e, h, now_s)
                     hashes[item_id] = h
                     updated += 1
+            flush()
         return SaveResult(new, updated)
 
     def _update_item(self, item_id: int, e: Entry, h: str, now_s: str) -> None:
-        sets = "title = ?, summary = ?, excerpt = ?, author = ?, categories = ?, updated = ?, content_hash = ?"
+        sets = (
+            "title = ?, summary = ?, excerpt = ?, author = ?, categories = ?, updated = ?, content_hash = ?"
+            ", title_key = ?, match_text = ?"
+        )
         params: list[Any] = [
-            e.title, e.summary, e.excerpt, e.author,
+            e.title,
+            e.summary,
+            e.excerpt,
+            e.author,
             json.dumps(list(e.categories), ensure_ascii=False),
-            iso(e.updated) or now_s, h,
+            iso(e.updated) or now_s,
+            h,
+            title_key(e.title),
+            match_text(e.title, e.excerpt),
         ]
         if e.published is not None:
             sets += ", published = ?, published_estimated = 0"
@@ -595,6 +794,651 @@ class Store:
 
     def count(self, table: str) -> int:
         return int(self.conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+
+    # --- reports and editors ----------------------------------------------------
+
+    _REPORT_CHANGEABLE = frozenset(
+        {"lab", "lab_other", "title", "summary", "body", "link", "tags", "status", "reject_reason"}
+    )
+
+    @staticmethod
+    def _report(row: dict[str, Any]) -> Report:
+        return Report(
+            id=row["id"],
+            status=row["status"],
+            lab=row["lab"],
+            lab_other=row["lab_other"],
+            author_name=row["author_name"],
+            author_email=row["author_email"],
+            title=row["title"],
+            summary=row["summary"],
+            body=row["body"],
+            link=row["link"],
+            tags=tuple(json.loads(row["tags"])),
+            license=row["license"],
+            submitted_at=_required_dt(row["submitted_at"]),
+            updated_at=_required_dt(row["updated_at"]),
+            version=row["version"],
+            decided_at=from_iso(row["decided_at"]),
+            decided_by=row["decided_by"],
+            reject_reason=row["reject_reason"],
+        )
+
+    def add_report(
+        self,
+        *,
+        submission_key: str,
+        lab: str | None,
+        lab_other: str,
+        author_name: str,
+        author_email: str,
+        title: str,
+        summary: str,
+        body: str,
+        link: str | None,
+        tags: Sequence[str],
+        license: str,
+        now: datetime,
+    ) -> tuple[int, bool]:
+        """Store a new pending report: (its id, True), or (the id stored before, False) for a known key."""
+        with self.write():
+            cur = self.conn.execute(
+                """INSERT INTO reports (submission_key, lab, lab_other, author_name, author_email, title, summary,
+                       body, link, tags, license, submitted_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (submission_key) DO NOTHING""",
+                (
+                    submission_key,
+                    lab,
+                    lab_other,
+                    author_name,
+                    author_email,
+                    title,
+                    summary,
+                    body,
+                    link,
+                    json.dumps(list(tags), ensure_ascii=False),
+                    license,
+                    iso(now),
+                    iso(now),
+                ),
+            )
+            if cur.rowcount == 1:
+                return int(cur.lastrowid or 0), True
+            row = self.conn.execute(
+                "SELECT id FROM reports WHERE submission_key = ?", (submission_key,)
+            ).fetchone()
+            return int(row[0]), False
+
+    def report(self, report_id: int) -> Report:
+        rows = self._rows("SELECT * FROM reports WHERE id = ?", [report_id])
+        if not rows:
+            raise NotFoundError(f"no report {report_id}: see `curator reports`")
+        return self._report(rows[0])
+
+    def reports(
+        self, *, status: str | None = None, ids: Iterable[int] | None = None, limit: int | None = None
+    ) -> list[Report]:
+        """Reports newest first, optionally only those with ``status`` or among ``ids``."""
+        where: list[str] = []
+        params: list[Any] = []
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if ids is not None:
+            wanted = [int(i) for i in ids]
+            if not wanted:
+                return []
+            where.append("id IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(wanted))
+        sql = "SELECT * FROM reports"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY submitted_at DESC, id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [self._report(r) for r in self._rows(sql, params)]
+
+    def report_counts(self) -> dict[str, int]:
+        """How many reports there are in each status (every status present, zero included)."""
+        counts = {"pending": 0, "approved": 0, "rejected": 0}
+        for status, n in self.conn.execute("SELECT status, count(*) FROM reports GROUP BY status"):
+            counts[status] = n
+        return counts
+
+    def change_report(
+        self,
+        report_id: int,
+        values: dict[str, Any],
+        *,
+        editor: str,
+        action: str,
+        now: datetime,
+        expected_version: int | None = None,
+        reason: str | None = None,
+    ) -> tuple[Report, ReportChange | None]:
+        """Change a report and record who changed what in its history, in one transaction.
+
+        Only the fields that really change are written and recorded; with none,
+        nothing is written and the change returned is None. A status change
+        records the decision (``decided_at``, ``decided_by``). A stale
+        ``expected_version`` raises ConflictError.
+        """
+        unknown = set(values) - self._REPORT_CHANGEABLE
+        if unknown:
+            raise ValueError(f"cannot change {', '.join(sorted(unknown))} of a report")
+        with self.write():
+            rows = self._rows("SELECT * FROM reports WHERE id = ?", [report_id])
+            if not rows:
+                raise NotFoundError(f"no report {report_id}: see `curator reports`")
+            row = rows[0]
+            if expected_version is not None and row["version"] != expected_version:
+                raise ConflictError(
+                    f"report {report_id} was changed by someone else in the meantime: reload it and try again"
+                )
+            diff: dict[str, dict[str, Any]] = {}
+            for key, new in values.items():
+                old = json.loads(row[key]) if key == "tags" else row[key]
+                new = list(new) if key == "tags" else new
+                if old != new:
+                    diff[key] = {"old": old, "new": new}
+            if not diff:
+                return self._report(row), None
+            sets = {
+                k: json.dumps(d["new"], ensure_ascii=False) if k == "tags" else d["new"]
+                for k, d in diff.items()
+            }
+            if "status" in diff:
+                sets.update(decided_at=iso(now), decided_by=editor)
+            assignments = "".join(f", {k} = :{k}" for k in sets)
+            self.conn.execute(
+                f"UPDATE reports SET version = version + 1, updated_at = :now{assignments} WHERE id = :id",
+                {**sets, "now": iso(now), "id": report_id},
+            )
+            cur = self.conn.execute(
+                "INSERT INTO report_changes (report_id, at, editor, action, changes, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                (report_id, iso(now), editor, action, json.dumps(diff, ensure_ascii=False), reason),
+            )
+            change = ReportChange(
+                id=int(cur.lastrowid or 0),
+                report_id=report_id,
+                at=now.astimezone(UTC).replace(microsecond=0),
+                editor=editor,
+                action=action,
+                changes=diff,
+                reason=reason,
+            )
+            return self.report(report_id), change
+
+    def report_changes(self, report_id: int) -> list[ReportChange]:
+        """A report's history, oldest first."""
+        rows = self._rows("SELECT * FROM report_changes WHERE report_id = ? ORDER BY id", [report_id])
+        return [
+            ReportChange(
+                id=r["id"],
+                report_id=r["report_id"],
+                at=_required_dt(r["at"]),
+                editor=r["editor"],
+                action=r["action"],
+                changes=json.loads(r["changes"]),
+                reason=r["reason"],
+            )
+            for r in rows
+        ]
+
+    @staticmethod
+    def _editor(row: dict[str, Any]) -> Editor:
+        return Editor(
+            email=row["email"],
+            created_at=_required_dt(row["created_at"]),
+            last_login=from_iso(row["last_login"]),
+        )
+
+    def add_editor(self, email: str, password_hash: str, now: datetime) -> bool:
+        """Create an editor; False (and nothing changed) if the email is already known."""
+        with self.write():
+            cur = self.conn.execute(
+                "INSERT INTO editors (email, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (email, password_hash, iso(now)),
+            )
+            return cur.rowcount == 1
+
+    def set_editor_password(self, email: str, password_hash: str) -> bool:
+        with self.write():
+            cur = self.conn.execute(
+                "UPDATE editors SET password_hash = ? WHERE email = ?", (password_hash, email)
+            )
+            return cur.rowcount == 1
+
+    def editor(self, email: str) -> Editor | None:
+        rows = self._rows("SELECT * FROM editors WHERE email = ?", [email])
+        return self._editor(rows[0]) if rows else None
+
+    def editor_password_hash(self, email: str) -> str | None:
+        row = self.conn.execute("SELECT password_hash FROM editors WHERE email = ?", (email,)).fetchone()
+        return str(row[0]) if row else None
+
+    def editors(self) -> list[Editor]:
+        return [self._editor(r) for r in self._rows("SELECT * FROM editors ORDER BY email")]
+
+    def remove_editor(self, email: str) -> bool:
+        with self.write():
+            return self.conn.execute("DELETE FROM editors WHERE email = ?", (email,)).rowcount == 1
+
+    def record_editor_login(self, email: str, now: datetime) -> None:
+        with self.write():
+            self.conn.execute("UPDATE editors SET last_login = ? WHERE email = ?", (iso(now), email))
+
+    def rate_count(self, bucket: str, since: datetime) -> int:
+        """How many events ``bucket`` has had since ``since``."""
+        return int(
+            self.conn.execute(
+                "SELECT count(*) FROM rate_events WHERE bucket = ? AND at >= ?", (bucket, iso(since))
+            ).fetchone()[0]
+        )
+
+    def rate_take(self, bucket: str, *, limit: int, since: datetime, now: datetime) -> bool:
+        """Record one event in ``bucket`` unless it already had ``limit`` since ``since`` (atomic)."""
+        with self.write():
+            # Forget what no limit can still need (windows are at most a day).
+            self.conn.execute("DELETE FROM rate_events WHERE at < ?", (iso(now - timedelta(days=1)),))
+            if self.rate_count(bucket, since) >= limit:
+                return False
+            self.conn.execute("INSERT INTO rate_events (bucket, at) VALUES (?, ?)", (bucket, iso(now)))
+            return True
+
+    def rate_clear(self, bucket: str) -> None:
+        with self.write():
+            self.conn.execute("DELETE FROM rate_events WHERE bucket = ?", (bucket,))
+
+    # --- issues, picks and events ---------------------------------------------
+
+    def _issue(self, row: dict[str, Any]) -> Issue:
+        return Issue(
+            month=Month.parse(row["month"]),
+            title=row["title"],
+            edito=row["edito"],
+            state=row["state"],
+            published_at=from_iso(row["published_at"]),
+            version=row["version"],
+            created_at=_required_dt(row["created_at"]),
+            updated_at=_required_dt(row["updated_at"]),
+        )
+
+    def issue(self, month: Month) -> Issue | None:
+        rows = self._rows("SELECT * FROM issues WHERE month = ?", [str(month)])
+        return self._issue(rows[0]) if rows else None
+
+    def issues(self, *, state: str | None = None) -> list[Issue]:
+        sql, params = "SELECT * FROM issues", []
+        if state:
+            sql += " WHERE state = ?"
+            params.append(state)
+        return [self._issue(r) for r in self._rows(sql + " ORDER BY month DESC", params)]
+
+    def create_issue(self, month: Month, title: str, now: datetime) -> Issue:
+        with self.write():
+            self.conn.execute(
+                "INSERT OR IGNORE INTO issues (month, title, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                (str(month), title, iso(now), iso(now)),
+            )
+        issue = self.issue(month)
+        assert issue is not None
+        return issue
+
+    def update_issue(
+        self, month: Month, now: datetime, *, expected_version: int | None = None, **values: Any
+    ) -> Issue:
+        """Change an issue's title, edito, state or published_at; bumps its version."""
+        allowed = {"title", "edito", "state", "published_at"}
+        if not set(values) <= allowed:
+            raise ValueError(f"cannot update {set(values) - allowed}")
+        values = {k: iso(v) if isinstance(v, datetime) else v for k, v in values.items()}
+        self.touch_issue(month, now, expected_version=expected_version, **values)
+        issue = self.issue(month)
+        assert issue is not None
+        return issue
+
+    def touch_issue(
+        self, month: Month, now: datetime, *, expected_version: int | None = None, **values: Any
+    ) -> int:
+        """Bump an issue's version (and set ``values``), refusing a stale ``expected_version``."""
+        sets = "".join(f", {k} = :{k}" for k in values)
+        sql = f"UPDATE issues SET version = version + 1, updated_at = :now{sets} WHERE month = :month"
+        params = {**values, "now": iso(now), "month": str(month)}
+        if expected_version is not None:
+            sql += " AND version = :expected"
+            params["expected"] = expected_version
+        with self.write():
+            cur = self.conn.execute(sql, params)
+            if cur.rowcount != 1:
+                if self.issue(month) is None:
+                    raise NotFoundError(f"no issue for {month}")
+                raise ConflictError(
+                    f"the issue {month} was changed by someone else in the meantime: reload it and try again"
+                )
+            return int(
+                self.conn.execute("SELECT version FROM issues WHERE month = ?", (str(month),)).fetchone()[0]
+            )
+
+    @staticmethod
+    def _pick(row: dict[str, Any]) -> Pick:
+        return Pick(
+            id=row["id"],
+            month=Month.parse(row["month"]),
+            section=row["section"],
+            kind=row["kind"],
+            ref_id=row["ref_id"],
+            position=row["position"],
+            note=row["note"],
+            title=row["title"],
+            summary=row["summary"],
+            version=row["version"],
+            updated_by=row["updated_by"],
+        )
+
+    def picks(self, month: Month, section: str | None = None) -> list[Pick]:
+        sql, params = "SELECT * FROM picks WHERE month = ?", [str(month)]
+        if section is not None:
+            sql += " AND section = ?"
+            params.append(section)
+        return [self._pick(r) for r in self._rows(sql + " ORDER BY section, position", params)]
+
+    def pick_for(self, month: Month, kind: str, ref_id: int) -> Pick | None:
+        rows = self._rows(
+            "SELECT * FROM picks WHERE month = ? AND kind = ? AND ref_id = ?", [str(month), kind, ref_id]
+        )
+        return self._pick(rows[0]) if rows else None
+
+    def published_refs(self) -> set[tuple[str, int]]:
+        """(kind, id) of everything already placed in a published issue."""
+        return {
+            (k, i)
+            for k, i in self.conn.execute(
+                "SELECT p.kind, p.ref_id FROM picks p JOIN issues i ON i.month = p.month WHERE i.state = 'published'"
+            )
+        }
+
+    def _renumber(self, month: Month, section: str) -> None:
+        ids = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT id FROM picks WHERE month = ? AND section = ? ORDER BY position, updated_at DESC, id",
+                (str(month), section),
+            )
+        ]
+        self.conn.executemany(
+            "UPDATE picks SET position = ? WHERE id = ?", [(n, i) for n, i in enumerate(ids, 1)]
+        )
+
+    def place_pick(
+        self,
+        month: Month,
+        kind: str,
+        ref_id: int,
+        section: str,
+        position: int | None,
+        now: datetime,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+    ) -> Pick:
+        """Put an item or a report at ``position`` (1-based; None = last) of ``section``.
+
+        Already picked elsewhere in the issue, it moves. Positions stay 1..n.
+        """
+        with self.write():
+            existing = self.pick_for(month, kind, ref_id)
+            count = self.conn.execute(
+                "SELECT count(*) FROM picks WHERE month = ? AND section = ? AND id != ?",
+                (str(month), section, existing.id if existing else -1),
+            ).fetchone()[0]
+            target = count + 1 if position is None else max(1, min(position, count + 1))
+            if existing is not None:
+                # Take it out of its place first.
+                self.conn.execute(
+                    "UPDATE picks SET position = position - 1 WHERE month = ? AND section = ? AND position > ?",
+                    (str(month), existing.section, existing.position),
+                )
+            self.conn.execute(
+                "UPDATE picks SET position = position + 1 WHERE month = ? AND section = ? AND position >= ?"
+                + (" AND id != ?" if existing else ""),
+                (str(month), section, target, *([existing.id] if existing else [])),
+            )
+            if existing is None:
+                self.conn.execute(
+                    """INSERT INTO picks (month, section, kind, ref_id, position, note, created_at, updated_at, updated_by)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (str(month), section, kind, ref_id, target, note or "", iso(now), iso(now), by),
+                )
+            else:
+                self.conn.execute(
+                    """UPDATE picks SET section = ?, position = ?, version = version + 1, updated_at = ?, updated_by = ?
+                       {note} WHERE id = ?""".replace("{note}", ", note = ?" if note is not None else ""),
+                    (section, target, iso(now), by, *([note] if note is not None else []), existing.id),
+                )
+                if existing.section != section:
+                    self._renumber(month, existing.section)
+            self._renumber(month, section)
+            pick = self.pick_for(month, kind, ref_id)
+            assert pick is not None
+            return pick
+
+    def remove_pick(self, month: Month, kind: str, ref_id: int) -> Pick:
+        with self.write():
+            pick = self.pick_for(month, kind, ref_id)
+            if pick is None:
+                raise NotFoundError(f"{make_ref(kind, ref_id)} is not picked in {month}")
+            self.conn.execute("DELETE FROM picks WHERE id = ?", (pick.id,))
+            self._renumber(month, pick.section)
+            return pick
+
+    def edit_pick(
+        self,
+        month: Month,
+        kind: str,
+        ref_id: int,
+        now: datetime,
+        *,
+        expected_version: int | None = None,
+        by: str | None = None,
+        **values: str | None,
+    ) -> Pick:
+        """Change a pick's note or its title/summary overrides (None restores the original)."""
+        if not set(values) <= {"note", "title", "summary"}:
+            raise ValueError(f"cannot edit {set(values)}")
+        sets = "".join(f", {k} = :{k}" for k in values)
+        sql = (
+            f"UPDATE picks SET version = version + 1, updated_at = :now, updated_by = :by{sets} "
+            "WHERE month = :month AND kind = :kind AND ref_id = :ref_id"
+        )
+        params: dict[str, Any] = {
+            **values,
+            "now": iso(now),
+            "by": by,
+            "month": str(month),
+            "kind": kind,
+            "ref_id": ref_id,
+        }
+        if expected_version is not None:
+            sql += " AND version = :expected"
+            params["expected"] = expected_version
+        with self.write():
+            if self.conn.execute(sql, params).rowcount != 1:
+                if self.pick_for(month, kind, ref_id) is None:
+                    raise NotFoundError(f"{make_ref(kind, ref_id)} is not picked in {month}")
+                raise ConflictError(
+                    f"{make_ref(kind, ref_id)} was changed by someone else in the meantime: reload and try again"
+                )
+        pick = self.pick_for(month, kind, ref_id)
+        assert pick is not None
+        return pick
+
+    @staticmethod
+    def _event(row: dict[str, Any]) -> Event:
+        return Event(
+            id=row["id"],
+            month=Month.parse(row["month"]),
+            title=row["title"],
+            starts_at=_required_dt(row["starts_at"]),
+            ends_at=from_iso(row["ends_at"]),
+            place=row["place"],
+            video_url=row["video_url"],
+            description=row["description"],
+            link=row["link"],
+        )
+
+    def events(self, month: Month) -> list[Event]:
+        rows = self._rows("SELECT * FROM events WHERE month = ? ORDER BY starts_at, id", [str(month)])
+        return [self._event(r) for r in rows]
+
+    def add_event(self, month: Month, now: datetime, **values: Any) -> Event:
+        row = {k: iso(v) if isinstance(v, datetime) else v for k, v in values.items()}
+        row.update(month=str(month), created_at=iso(now))
+        with self.write():
+            cols = ", ".join(row)
+            marks = ", ".join(f":{k}" for k in row)
+            event_id = self.conn.execute(f"INSERT INTO events ({cols}) VALUES ({marks})", row).lastrowid
+        rows = self._rows("SELECT * FROM events WHERE id = ?", [event_id])
+        return self._event(rows[0])
+
+    def remove_event(self, month: Month, event_id: int) -> Event:
+        with self.write():
+            rows = self._rows("SELECT * FROM events WHERE id = ? AND month = ?", [event_id, str(month)])
+            if not rows:
+                raise NotFoundError(
+                    f"no event {event_id} in {month}: see `curator event list --month {month}`"
+                )
+            self.conn.execute("DELETE FROM events WHERE id = ?", (event_id,))
+        return self._event(rows[0])
+
+    def candidate_items(self, month: Month, oldest: datetime, end: datetime) -> list[Item]:
+        """Items published in [oldest, end) that no other published issue carries yet."""
+        sql = (
+            self._ITEM_SELECT
+            + """
+            WHERE items.published >= ? AND items.published < ?
+              AND items.id NOT IN (
+                SELECT p.ref_id FROM picks p JOIN issues i ON i.month = p.month
+                WHERE p.kind = 'item' AND i.state = 'published' AND p.month != ?)
+            ORDER BY items.published DESC, items.id DESC"""
+        )
+        return [self._item(r) for r in self._rows(sql, [iso(oldest), iso(end), str(month)])]
+
+    def candidate_rows(
+        self, month: Month, oldest: datetime, end: datetime, phrases: Sequence[str] = ()
+    ) -> list[tuple[Any, ...]]:
+        """The lean form of ``candidate_items``, for ranking thousands of items quickly.
+
+        Rows are (id, url, title, excerpt, published, author, title_key, sources, flags):
+        ``sources`` a tuple of source ids, ``flags`` a tuple saying, for each of
+        ``phrases`` (already reduced by ``curate.title_key`` and padded with spaces),
+        whether the item's title or excerpt contains it.
+        """
+        flags = "".join(", instr(items.match_text, ?) > 0" for _ in phrases)
+        sql = f"""
+            SELECT items.id, items.url, items.title, items.excerpt, items.published, items.author,
+                   items.title_key, s.source_id{flags}
+            FROM items JOIN item_sources s ON s.item_id = items.id
+            WHERE items.published >= ? AND items.published < ?
+              AND items.id NOT IN (
+                SELECT p.ref_id FROM picks p JOIN issues i ON i.month = p.month
+                WHERE p.kind = 'item' AND i.state = 'published' AND p.month != ?)
+            ORDER BY items.published DESC, items.id DESC, s.first_seen, s.source_id"""
+        result: list[tuple[Any, ...]] = []
+        last_id = None
+        for row in self.conn.execute(sql, [*phrases, iso(oldest), iso(end), str(month)]):
+            if row[0] == last_id:
+                prev = result[-1]
+                result[-1] = (*prev[:7], (*prev[7], row[7]), prev[8])
+                continue
+            last_id = row[0]
+            result.append((*row[:7], (row[7],), row[8:]))
+        return result
+
+    def phrase_item_ids(self, phrases: Sequence[str]) -> set[int]:
+        """Ids of the items whose title or text contains any of ``phrases`` (accents and case ignored)."""
+        terms = [" ".join(_FTS_TOKEN.findall(p)) for p in phrases]
+        query = " OR ".join(f'"{t}"' for t in terms if t)
+        if not query:
+            return set()
+        return {r[0] for r in self.conn.execute("SELECT rowid FROM items_fts WHERE items_fts MATCH ?", (query,))}
+
+    def search_item_ids(self, text: str) -> set[int]:
+        q = fts_query(text)
+        if q is None:
+            return set()
+        return {r[0] for r in self.conn.execute("SELECT rowid FROM items_fts WHERE items_fts MATCH ?", (q,))}
+
+    def unpublished_reports(self, month: Month) -> list[Report]:
+        """Approved reports that no other published issue carries yet."""
+        rows = self._rows(
+            """SELECT * FROM reports WHERE status = 'approved' AND id NOT IN (
+                 SELECT p.ref_id FROM picks p JOIN issues i ON i.month = p.month
+                 WHERE p.kind = 'report' AND i.state = 'published' AND p.month != ?)
+               ORDER BY submitted_at DESC, id DESC""",
+            [str(month)],
+        )
+        return [self._report(r) for r in rows]
+
+    def items_by_ids(self, ids: Iterable[int]) -> dict[int, Item]:
+        wanted = list(dict.fromkeys(ids))
+        found: dict[int, Item] = {}
+        for chunk in _chunks(wanted, 500):
+            marks = ",".join("?" * len(chunk))
+            for row in self._rows(self._ITEM_SELECT + f" WHERE items.id IN ({marks})", list(chunk)):
+                found[row["id"]] = self._item(row)
+        return found
+
+    # --- archive ----------------------------------------------------------------
+
+    def archive_fingerprints(self) -> list[tuple[Month, str]]:
+        """Each published issue, oldest first, with a fingerprint of everything its pages show.
+
+        It changes when the issue changes (every edit bumps its version), when a
+        feed updates one of its items or adds a source to it, and when one of
+        its reports is edited. The archive re-renders an issue only then.
+        """
+        rows = self.conn.execute(
+            """
+            SELECT i.month, i.version || '|' || i.updated_at || '|' || coalesce(i.published_at, ''),
+                   coalesce((SELECT group_concat(part, ' ') FROM (
+                       SELECT p.id || ':' || p.kind || ':' || p.ref_id || ':' || coalesce(
+                                  it.content_hash || ':' || coalesce((SELECT group_concat(s.source_id)
+                                                             FROM item_sources s WHERE s.item_id = it.id), ''),
+                                  r.version || '@' || r.updated_at, '-') AS part
+                       FROM picks p
+                       LEFT JOIN items it ON p.kind = 'item' AND it.id = p.ref_id
+                       LEFT JOIN reports r ON p.kind = 'report' AND r.id = p.ref_id
+                       WHERE p.month = i.month ORDER BY p.id)), '')
+            FROM issues i WHERE i.state = 'published' ORDER BY i.month
+            """
+        ).fetchall()
+        return [(Month.parse(month), f"{head}|{parts}") for month, head, parts in rows]
+
+    # --- end of archive -----------------------------------------------------------
+
+    # --- sends ---------------------------------------------------------------------
+
+    def sent_recipients(self, month: Month) -> dict[str, datetime]:
+        """The addresses that already received the month's issue, with when."""
+        rows = self.conn.execute("SELECT recipient, sent_at FROM sends WHERE month = ?", (str(month),))
+        return {r: _required_dt(at) for r, at in rows}
+
+    def record_send(self, month: Month, recipient: str, message_id: str, now: datetime) -> None:
+        """Record that ``recipient`` got the month's issue (committed at once)."""
+        with self.write():
+            self.conn.execute(
+                "INSERT OR IGNORE INTO sends (month, recipient, message_id, sent_at) VALUES (?, ?, ?, ?)",
+                (str(month), recipient, message_id, iso(now)),
+            )
+
+    # --- end of sends ----------------------------------------------------------------
+
+
+def make_ref(kind: str, ref_id: int) -> str:
+    return f"r{ref_id}" if kind == "report" else str(ref_id)
 
 
 def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -64,13 +64,19 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> None:
         with Store.open(db_path) as store:
             echo("\n1. Fetching the sample feeds")
             summary = update_sources(
-                store, config, on_result=lambda r: echo(f"   {r.source_id}: {r.outcome}"
-                                                       + (f", {r.new} new" if r.new else "")
-                                                       + (f" ({r.message})" if r.message else ""))
+                store,
+                config,
+                on_result=lambda r: echo(
+                    f"   {r.source_id}: {r.outcome}"
+                    + (f", {r.new} new" if r.new else "")
+                    + (f" ({r.message})" if r.message else "")
+                ),
             )
             echo(f"   {summary.new} new items, {summary.failed} failed.")
             echo("\n2. What is in the store")
             for item in store.items():
                 sources = ", ".join(item.sources)
                 echo(f"   #{item.id:<3} {item.published:%Y-%m-%d}  {item.title}  [{sources}]")
-    echo(f"\nDone. Explore it with: curator --db {db_path} --config {directory}/sources.yaml items --search numérique")
+    echo(
+        f"\nDone. Explore it with: curator --db {db_path} --config {directory}/sources.yaml items --search numérique"
+    )

@@ -1,0 +1,618 @@
+"""The editors' work on one month's issue: candidates, picks, notes, the édito and the agenda.
+
+The CLI and the editor area both call these functions; they enforce the rules
+(a published issue is frozen, sections and their maximum, stale edits refused)
+and leave SQL to the store and scoring to ``curate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from . import curate
+from .config import Config
+from .curate import Candidate, CurationSettings, SourceInfo, make_ref, parse_ref
+from .errors import ConflictError, NotFoundError, UsageError
+from .i18n import format_month
+from .markup import markdown_to_html
+from .models import Event, Issue, Item, Lab, Month, Pick, Report, Section
+from .store import Store
+from .urls import normalise_url
+
+
+def settings(config: Config) -> CurationSettings:
+    return curate.curation_settings(config.extra.get("curation"), str(config.path))
+
+
+def default_title(config: Config, month: Month) -> str:
+    return config.newsletter.issue_title.replace("{month}", format_month(month, config.newsletter.locale))
+
+
+def get_issue(store: Store, config: Config, month: Month, now: datetime) -> Issue:
+    """The month's issue, created (as a draft, with its default title) on first use."""
+    return store.issue(month) or store.create_issue(month, default_title(config, month), now)
+
+
+def require_issue(store: Store, month: Month) -> Issue:
+    issue = store.issue(month)
+    if issue is None:
+        raise NotFoundError(
+            f"there is no issue for {month} yet: pick something with `curator pick ID --month {month}` "
+            f"or write its édito with `curator edito --month {month} --file FILE`"
+        )
+    return issue
+
+
+def _editable(store: Store, config: Config, month: Month, now: datetime) -> Issue:
+    issue = get_issue(store, config, month, now)
+    if issue.published:
+        raise ConflictError(
+            f"the issue {month} is published and frozen: reopen it first with `curator issue reopen --month {month}`"
+        )
+    return issue
+
+
+def _tz(config: Config) -> ZoneInfo:
+    return ZoneInfo(config.newsletter.timezone)
+
+
+def candidate_window(config: Config, month: Month) -> tuple[datetime, datetime, datetime]:
+    """(oldest, start, end): items of [start, end) are the month's; older ones back to ``oldest`` too."""
+    s = settings(config)
+    window = month.previous() if s.window == "previous" else month
+    tz = _tz(config)
+    start, end = window.start(tz), window.end(tz)
+    return start - timedelta(days=s.max_age_days), start, end
+
+
+def _source_infos(config: Config) -> dict[str, SourceInfo]:
+    return {s.id: SourceInfo(s.id, s.weight, s.section, s.lab, s.tags) for s in config.sources}
+
+
+def _items_section(config: Config) -> str:
+    return next((s.id for s in config.sections if s.kind == "items"), config.sections[0].id)
+
+
+def report_section(config: Config) -> str:
+    ids = {s.id for s in config.sections}
+    return "retours" if "retours" in ids else _items_section(config)
+
+
+def item_candidate(item: Item, infos: dict[str, SourceInfo], config: Config) -> Candidate:
+    info = next((infos[s] for s in item.sources if s in infos), None)
+    return Candidate(
+        ref=str(item.id),
+        kind="item",
+        id=item.id,
+        title=item.title,
+        url=item.url,
+        excerpt=item.excerpt,
+        published=item.published,
+        sources=item.sources,
+        lab=info.lab if info else None,
+        section=(info.section if info and info.section else _items_section(config)),
+        themes=info.tags if info else (),
+        author=item.author,
+    )
+
+
+def report_candidate(report: Report, config: Config) -> Candidate:
+    return Candidate(
+        ref=make_ref("report", report.id),
+        kind="report",
+        id=report.id,
+        title=report.title,
+        url=normalise_url(report.link) if report.link else None,
+        excerpt=report.summary,
+        published=report.submitted_at,
+        sources=(),
+        lab=report.lab,
+        section=report_section(config),
+        themes=report.tags,
+        author=report.author_name,
+    )
+
+
+def candidates(
+    store: Store,
+    config: Config,
+    month: Month,
+    now: datetime,
+    *,
+    section: str | None = None,
+    search: str | None = None,
+    source: str | None = None,
+    lab: str | None = None,
+    theme: str | None = None,
+) -> list[Candidate]:
+    """The ranked candidates for a month, duplicates grouped, filters applied."""
+    if section is not None:
+        _section(config, section)
+    s = settings(config)
+    oldest, _start, end = candidate_window(config, month)
+    infos = _source_infos(config)
+    scorer = curate.Scorer(
+        [(t.id, t.label, t.keywords) for t in config.themes], s, now, {lab.id: lab.name for lab in config.labs}
+    )
+    rows = store.candidate_rows(month, oldest, end, scorer.phrases)
+    if search:
+        ids = store.search_item_ids(search)
+        rows = [r for r in rows if r[0] in ids]
+    default_section = _items_section(config)
+    picked = {(p.kind, p.ref_id): p.section for p in store.picks(month)}
+    fromiso = datetime.fromisoformat
+    raw: list[Candidate] = []
+    keys: dict[str, str] = {}
+    flags: dict[str, tuple[bool, ...]] = {}
+    for item_id, url, title, excerpt, published, author, key, sources, item_flags in rows:
+        ref = str(item_id)
+        keys[ref] = key
+        flags[ref] = item_flags
+        info = next((infos[x] for x in sources if x in infos), None)
+        raw.append(
+            Candidate(
+                ref, "item", item_id, title, url, excerpt, fromiso(published), sources,
+                info.lab if info else None, (info.section or default_section) if info else default_section,
+                info.tags if info else (), picked=picked.get(("item", item_id)), author=author,
+            )
+        )
+    wanted = curate.title_key(search) if search else ""
+    for report in store.unpublished_reports(month):
+        if wanted and wanted not in curate.title_key(f"{report.title} {report.summary} {report.body}"):
+            continue
+        raw.append(report_candidate(report, config)._replace(picked=picked.get(("report", report.id))))
+    grouped = curate.group_duplicates(raw, keys)
+    weights = {sid: info.weight for sid, info in infos.items()}
+    scored = [scorer(c, max((weights.get(x, 1.0) for x in c.sources), default=1.0), flags.get(c.ref) if c.kind == "item" else None)
+              for c in grouped]
+    result = curate.rank(scored)
+    if section is not None:
+        result = [c for c in result if (c.picked or c.section) == section]
+    if source is not None:
+        result = [c for c in result if source in c.sources]
+    if lab is not None:
+        result = [c for c in result if c.lab == lab]
+    if theme is not None:
+        result = [c for c in result if theme in c.themes]
+    return result
+
+
+def _section(config: Config, section_id: str) -> Section:
+    try:
+        return config.section(section_id)
+    except KeyError:
+        known = ", ".join(s.id for s in config.sections)
+        raise UsageError(f"unknown section {section_id!r} (sections in {config.path}: {known})") from None
+
+
+def _resolve(store: Store, config: Config, kind: str, ref_id: int) -> Candidate:
+    if kind == "item":
+        item = store.item(ref_id)
+        return item_candidate(item, _source_infos(config), config)
+    report = store.report(ref_id)
+    if report.status != "approved":
+        raise UsageError(
+            f"report r{ref_id} is {report.status}: only approved reports can be picked "
+            f"(`curator reports approve {ref_id}`)"
+        )
+    return report_candidate(report, config)
+
+
+def pick(
+    store: Store,
+    config: Config,
+    month: Month,
+    ref: str,
+    now: datetime,
+    *,
+    section: str | None = None,
+    position: int | None = None,
+    note: str | None = None,
+    by: str | None = None,
+    expected_version: int | None = None,
+) -> Pick:
+    """Place an item (``"123"``) or a report (``"r5"``) in a section of the month's issue."""
+    kind, ref_id = parse_ref(ref)
+    issue = _editable(store, config, month, now)
+    candidate = _resolve(store, config, kind, ref_id)
+    target = _section(config, section or candidate.section or _items_section(config))
+    if position is not None and position < 1:
+        raise UsageError("--position starts at 1")
+    with store.write():
+        _check_version(store, issue, expected_version)
+        existing = store.pick_for(month, kind, ref_id)
+        if target.max_picks is not None and (existing is None or existing.section != target.id):
+            count = len(store.picks(month, target.id))
+            if count >= target.max_picks:
+                raise ConflictError(
+                    f"the section {target.id!r} already has its maximum of {target.max_picks} picks: "
+                    f"unpick one first or raise max_picks in {config.path}"
+                )
+        result = store.place_pick(month, kind, ref_id, target.id, position, now, by=by, note=note)
+        store.touch_issue(month, now)
+    return result
+
+
+def _check_version(store: Store, issue: Issue, expected_version: int | None) -> None:
+    if expected_version is None:
+        return
+    current = store.issue(issue.month)
+    if current is None or current.version != expected_version:
+        raise ConflictError(
+            f"the issue {issue.month} was changed by someone else in the meantime: reload it and try again"
+        )
+
+
+def unpick(
+    store: Store,
+    config: Config,
+    month: Month,
+    ref: str,
+    now: datetime,
+    *,
+    expected_version: int | None = None,
+) -> Pick:
+    kind, ref_id = parse_ref(ref)
+    issue = _editable(store, config, month, now)
+    with store.write():
+        _check_version(store, issue, expected_version)
+        removed = store.remove_pick(month, kind, ref_id)
+        store.touch_issue(month, now)
+    return removed
+
+
+def move(
+    store: Store,
+    config: Config,
+    month: Month,
+    ref: str,
+    position: int,
+    now: datetime,
+    *,
+    section: str | None = None,
+    by: str | None = None,
+    expected_version: int | None = None,
+) -> Pick:
+    """Move a pick to ``position`` in its section (or in another ``section``)."""
+    kind, ref_id = parse_ref(ref)
+    existing = store.pick_for(month, kind, ref_id)
+    if existing is None:
+        raise NotFoundError(f"{ref} is not picked in {month}: `curator pick {ref} --month {month}` first")
+    return pick(
+        store,
+        config,
+        month,
+        ref,
+        now,
+        section=section or existing.section,
+        position=position,
+        by=by,
+        expected_version=expected_version,
+    )
+
+
+def edit_pick(
+    store: Store,
+    config: Config,
+    month: Month,
+    ref: str,
+    now: datetime,
+    *,
+    by: str | None = None,
+    expected_version: int | None = None,
+    **values: str | None,
+) -> Pick:
+    """Set a pick's ``note``, ``title`` or ``summary`` override (empty text restores the original)."""
+    kind, ref_id = parse_ref(ref)
+    _editable(store, config, month, now)
+    cleaned = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in values.items()}
+    if "note" in cleaned:
+        cleaned["note"] = cleaned["note"] or ""
+    if cleaned.get("title") is not None and len(cleaned["title"] or "") > 300:
+        raise UsageError("a title override is at most 300 characters")
+    with store.write():
+        result = store.edit_pick(
+            month, kind, ref_id, now, expected_version=expected_version, by=by, **cleaned
+        )
+        store.touch_issue(month, now)
+    return result
+
+
+def set_edito(
+    store: Store,
+    config: Config,
+    month: Month,
+    text: str,
+    now: datetime,
+    *,
+    expected_version: int | None = None,
+) -> Issue:
+    _editable(store, config, month, now)
+    if len(text) > 20_000:
+        raise UsageError("the édito is at most 20,000 characters")
+    return store.update_issue(month, now, expected_version=expected_version, edito=text.strip())
+
+
+def set_title(
+    store: Store,
+    config: Config,
+    month: Month,
+    title: str,
+    now: datetime,
+    *,
+    expected_version: int | None = None,
+) -> Issue:
+    _editable(store, config, month, now)
+    title = " ".join(title.split())
+    if not title or len(title) > 200:
+        raise UsageError("an issue title is 1 to 200 characters")
+    return store.update_issue(month, now, expected_version=expected_version, title=title)
+
+
+def add_event(
+    store: Store,
+    config: Config,
+    month: Month,
+    now: datetime,
+    *,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime | None = None,
+    place: str = "",
+    video_url: str | None = None,
+    description: str = "",
+    link: str | None = None,
+) -> Event:
+    """Add an agenda entry; naive times are read in the newsletter's time zone (Europe/Paris)."""
+    _editable(store, config, month, now)
+    tz = _tz(config)
+    starts_at = starts_at if starts_at.tzinfo else starts_at.replace(tzinfo=tz)
+    if ends_at is not None:
+        ends_at = ends_at if ends_at.tzinfo else ends_at.replace(tzinfo=tz)
+        if ends_at < starts_at:
+            raise UsageError("an event cannot end before it starts")
+    title = " ".join(title.split())
+    if not title:
+        raise UsageError("an event needs a title")
+    for name, url in (("video link", video_url), ("link", link)):
+        if url and normalise_url(url) is None:
+            raise UsageError(f"the {name} {url!r} is not an http(s) URL")
+    with store.write():
+        event = store.add_event(
+            month,
+            now,
+            title=title,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            place=place.strip(),
+            video_url=normalise_url(video_url) if video_url else None,
+            description=description.strip(),
+            link=normalise_url(link) if link else None,
+        )
+        store.touch_issue(month, now)
+    return event
+
+
+def remove_event(store: Store, config: Config, month: Month, event_id: int, now: datetime) -> Event:
+    _editable(store, config, month, now)
+    with store.write():
+        event = store.remove_event(month, event_id)
+        store.touch_issue(month, now)
+    return event
+
+
+def reopen(store: Store, month: Month, now: datetime) -> Issue:
+    issue = require_issue(store, month)
+    if not issue.published:
+        raise UsageError(f"the issue {month} is not published: nothing to reopen")
+    return store.update_issue(month, now, state="draft")
+
+
+def publish(store: Store, config: Config, month: Month, now: datetime) -> Issue:
+    """Freeze the issue: state published, with its publication date (the first one is kept)."""
+    issue = require_issue(store, month)
+    if not store.picks(month) and not issue.edito:
+        raise UsageError(
+            f"the issue {month} is empty: pick items first (`curator candidates --month {month}`)"
+        )
+    return store.update_issue(month, now, state="published", published_at=issue.published_at or now)
+
+
+# --- the issue as readers will see it ------------------------------------------
+
+
+@dataclass(frozen=True)
+class PickView:
+    pick: Pick
+    ref: str
+    kind: str
+    title: str
+    url: str | None
+    summary: str  # plain text: the override, or the item's excerpt / the report's summary
+    note: str  # Markdown
+    note_html: str
+    published: datetime
+    sources: tuple[str, ...]  # source titles
+    source_ids: tuple[str, ...]
+    lab: Lab | None
+    lab_name: str
+    author: str
+    body_html: str = ""  # a report's text
+
+
+@dataclass(frozen=True)
+class SectionView:
+    section: Section
+    picks: tuple[PickView, ...]
+
+
+@dataclass(frozen=True)
+class IssueView:
+    issue: Issue
+    sections: tuple[SectionView, ...]  # every configured section, in order
+    events: tuple[Event, ...]
+    edito_html: str
+
+    @property
+    def picks(self) -> list[PickView]:
+        return [p for s in self.sections for p in s.picks]
+
+
+def issue_view(store: Store, config: Config, month: Month) -> IssueView:
+    """Everything a template needs about an issue: sections with resolved picks, events, édito."""
+    issue = require_issue(store, month)
+    picks = store.picks(month)
+    items = store.items_by_ids(p.ref_id for p in picks if p.kind == "item")
+    reports = {r.id: r for r in store.reports(ids=[p.ref_id for p in picks if p.kind == "report"])}
+    titles = {s.id: (s.title or s.id) for s in config.sources}
+    labs = {lab.id: lab for lab in config.labs}
+    source_lab = {s.id: s.lab for s in config.sources}
+    by_section: dict[str, list[PickView]] = {}
+    for p in picks:
+        view = _pick_view(p, items, reports, titles, labs, source_lab)
+        if view is not None:
+            by_section.setdefault(p.section, []).append(view)
+    sections = tuple(
+        SectionView(s, tuple(sorted(by_section.get(s.id, []), key=lambda v: v.pick.position)))
+        for s in config.sections
+    )
+    return IssueView(issue, sections, tuple(store.events(month)), markdown_to_html(issue.edito))
+
+
+def _pick_view(
+    p: Pick,
+    items: dict[int, Item],
+    reports: dict[int, Report],
+    titles: dict[str, str],
+    labs: dict[str, Lab],
+    source_lab: dict[str, str | None],
+) -> PickView | None:
+    if p.kind == "item":
+        item = items.get(p.ref_id)
+        if item is None:
+            return None
+        lab_id = next((source_lab[s] for s in item.sources if source_lab.get(s)), None)
+        lab = labs.get(lab_id or "")
+        return PickView(
+            pick=p,
+            ref=p.ref,
+            kind="item",
+            title=p.title or item.title,
+            url=item.url,
+            summary=p.summary or item.excerpt,
+            note=p.note,
+            note_html=markdown_to_html(p.note),
+            published=item.published,
+            sources=tuple(titles.get(s, s) for s in item.sources),
+            source_ids=item.sources,
+            lab=lab,
+            lab_name=lab.name if lab else "",
+            author=item.author,
+        )
+    report = reports.get(p.ref_id)
+    if report is None:
+        return None
+    lab = labs.get(report.lab or "")
+    return PickView(
+        pick=p,
+        ref=p.ref,
+        kind="report",
+        title=p.title or report.title,
+        url=report.link,
+        summary=p.summary or report.summary,
+        note=p.note,
+        note_html=markdown_to_html(p.note),
+        published=report.submitted_at,
+        sources=(),
+        source_ids=(),
+        lab=lab,
+        lab_name=lab.name if lab else report.lab_other,
+        author=report.author_name,
+        body_html=markdown_to_html(report.body),
+    )
+
+
+def issue_json(view: IssueView) -> dict[str, object]:
+    """The stable JSON form of ``curator issue show --json``."""
+    issue = view.issue
+    return {
+        "month": str(issue.month),
+        "title": issue.title,
+        "state": issue.state,
+        "published_at": issue.published_at.isoformat() if issue.published_at else None,
+        "version": issue.version,
+        "edito": issue.edito,
+        "sections": [
+            {
+                "id": s.section.id,
+                "title": s.section.title,
+                "max_picks": s.section.max_picks,
+                "picks": [
+                    {
+                        "ref": p.ref,
+                        "kind": p.kind,
+                        "id": p.pick.ref_id,
+                        "position": p.pick.position,
+                        "title": p.title,
+                        "title_override": p.pick.title,
+                        "summary": p.summary,
+                        "summary_override": p.pick.summary,
+                        "note": p.note,
+                        "url": p.url,
+                        "sources": list(p.source_ids),
+                        "lab": p.lab.id if p.lab else None,
+                        "author": p.author,
+                        "published": p.published.isoformat(),
+                    }
+                    for p in s.picks
+                ],
+            }
+            for s in view.sections
+        ],
+        "events": [event_json(e) for e in view.events],
+    }
+
+
+def event_json(e: Event) -> dict[str, object]:
+    return {
+        "id": e.id,
+        "title": e.title,
+        "starts_at": e.starts_at.isoformat(),
+        "ends_at": e.ends_at.isoformat() if e.ends_at else None,
+        "place": e.place,
+        "video_url": e.video_url,
+        "description": e.description,
+        "link": e.link,
+    }
+
+
+def events_ics(config: Config, month: Month, events: Sequence[Event]) -> bytes:
+    """The agenda of an issue as an iCalendar file (RFC 5545)."""
+    from icalendar import Calendar
+    from icalendar import Event as IcsEvent
+
+    cal = Calendar()
+    cal.add("prodid", "-//curator//infolettre//FR")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", default_title(config, month))
+    host = (normalise_url(config.newsletter.site_url) or "curator.invalid").split("/")[2]
+    for e in events:
+        ev = IcsEvent()
+        ev.add("uid", f"{month}-{e.id}@{host}")
+        ev.add("summary", e.title)
+        ev.add("dtstart", e.starts_at)
+        ev.add("dtend", e.ends_at or e.starts_at + timedelta(hours=1))
+        ev.add("dtstamp", e.starts_at)
+        location = e.place or e.video_url or ""
+        if location:
+            ev.add("location", location)
+        description = "\n\n".join(x for x in (e.description, e.video_url or "", e.link or "") if x)
+        if description:
+            ev.add("description", description)
+        if e.link or e.video_url:
+            ev.add("url", e.link or e.video_url)
+        cal.add_component(ev)
+    return bytes(cal.to_ical())

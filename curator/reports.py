@@ -1,0 +1,456 @@
+"""Experience reports: validate a submission, store it, moderate it (approve, reject, edit with history)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from babel.numbers import format_decimal
+from markupsafe import Markup
+
+from .config import Config
+from .errors import UsageError
+from .i18n import DEFAULT_LOCALE, gettext
+from .markup import markdown_to_html
+from .models import Report
+from .store import Store
+from .urls import is_http_url
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation where it is shown, not where it is defined."""
+    return message
+
+
+def _(message: str, locale: str = DEFAULT_LOCALE, **values: Any) -> str:
+    return gettext(message, locale, **values)
+
+
+STATUSES = ("pending", "approved", "rejected")
+STATUS_LABELS = {"pending": N_("pending"), "approved": N_("approved"), "rejected": N_("rejected")}
+
+#: The licences a contributor may choose, by the value the form sends.
+LICENSES: dict[str, tuple[str, str]] = {
+    "etalab-2.0": ("Licence Ouverte 2.0", "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"),
+    "cc-by-4.0": ("CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/deed.fr"),
+    "cc-by-sa-4.0": ("CC BY-SA 4.0", "https://creativecommons.org/licenses/by-sa/4.0/deed.fr"),
+}
+
+#: The value of the ``lab`` field for a lab that is not in sources.yaml (never a valid lab id).
+OTHER_LAB = "_other"
+
+#: The most characters each field accepts (line breaks count as one).
+MAX_LENGTHS = {
+    "lab_other": 200,
+    "author_name": 200,
+    "author_email": 254,
+    "title": 200,
+    "summary": 600,
+    "body": 20_000,
+    "link": 2_000,
+    "reason": 2_000,
+}
+
+#: Every field of the public form, in the order people fill them (the names are a contract).
+FORM_FIELDS = (
+    "lab",
+    "lab_other",
+    "author_name",
+    "author_email",
+    "title",
+    "summary",
+    "body",
+    "link",
+    "tags",
+    "license",
+    "consent",
+)
+#: What an editor may change.
+EDITABLE_FIELDS = ("lab", "lab_other", "title", "summary", "body", "link", "tags")
+
+FIELD_LABELS = {
+    "lab": N_("Your lab"),
+    "lab_other": N_("Name of your lab, if it is not in the list"),
+    "author_name": N_("Your name"),
+    "author_email": N_("Your email address"),
+    "title": N_("Title"),
+    "summary": N_("Summary"),
+    "body": N_("Your experience report"),
+    "link": N_("Link to learn more (optional)"),
+    "tags": N_("Themes (optional)"),
+    "license": N_("Licence for reuse"),
+    "consent": N_("Consent"),
+    "reason": N_("Reason for rejecting"),
+}
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Lenient on the part before the @ (mail servers accept much), strict on the domain.
+_EMAIL_RE = re.compile(r"^[^\s@]{1,64}@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}$")
+_CONSENT_YES = frozenset({"y", "yes", "on", "1", "true"})
+
+
+class InvalidReport(UsageError):
+    """A submission or an edit that cannot be accepted; ``errors`` maps each field to a message."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{field}: {message}" for field, message in self.errors.items()))
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A validated submission, ready to be stored (text fields exactly as typed)."""
+
+    lab: str | None
+    lab_other: str
+    author_name: str
+    author_email: str
+    title: str
+    summary: str
+    body: str
+    link: str | None
+    tags: tuple[str, ...]
+    license: str
+
+
+# --- validation -------------------------------------------------------------------
+
+
+def _one(data: Mapping[str, Any], name: str) -> str:
+    value = data.get(name)
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else ""
+    return "" if value is None else str(value)
+
+
+def _many(data: Mapping[str, Any], name: str) -> list[str]:
+    value = data.get(name)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def _length(text: str) -> int:
+    return len(text.replace("\r\n", "\n"))
+
+
+def _check_text(
+    data: Mapping[str, Any], name: str, errors: dict[str, str], locale: str, *, required: str | None
+) -> str:
+    """The field's text as typed; records an error when it is missing, too long or has control characters."""
+    text = _one(data, name)
+    if not text.strip():
+        if required:
+            errors[name] = _(required, locale)
+        return text
+    limit = MAX_LENGTHS[name]
+    if _length(text) > limit:
+        errors[name] = _(
+            "At most %(max)s characters (you typed %(count)s).",
+            locale,
+            max=format_decimal(limit, locale=locale),
+            count=format_decimal(_length(text), locale=locale),
+        )
+    elif _CONTROL_RE.search(text):
+        errors[name] = _("Remove the invisible control characters from this field.", locale)
+    return text
+
+
+def _check_lab(
+    data: Mapping[str, Any], config: Config, errors: dict[str, str], locale: str
+) -> tuple[str | None, str]:
+    lab = _one(data, "lab").strip()
+    other = _check_text(data, "lab_other", errors, locale, required=None)
+    if lab and lab != OTHER_LAB:
+        if config.lab(lab) is None:
+            errors["lab"] = _("Choose your lab in the list, or “Another lab” and type its name.", locale)
+        return lab, ""
+    if not other.strip():
+        if lab == OTHER_LAB:
+            errors["lab_other"] = _("Type the name of your lab.", locale)
+        else:
+            errors["lab"] = _("Choose your lab in the list, or “Another lab” and type its name.", locale)
+    return None, other
+
+
+def _check_email(data: Mapping[str, Any], errors: dict[str, str], locale: str) -> str:
+    email = _one(data, "author_email").strip()
+    if not email:
+        errors["author_email"] = _("Enter your email address.", locale)
+    elif len(email) > MAX_LENGTHS["author_email"] or not _EMAIL_RE.match(email) or _CONTROL_RE.search(email):
+        errors["author_email"] = _("Enter an email address in the right format, like nom@exemple.fr.", locale)
+    return email
+
+
+def _check_link(data: Mapping[str, Any], errors: dict[str, str], locale: str) -> str | None:
+    link = _one(data, "link").strip()
+    if not link:
+        return None
+    if (
+        len(link) > MAX_LENGTHS["link"]
+        or not link.lower().startswith(("http://", "https://"))
+        or re.search(r"\s", link)
+        or _CONTROL_RE.search(link)
+        or not is_http_url(link)
+    ):
+        errors["link"] = _("Enter a web address that starts with https:// or http://.", locale)
+    return link
+
+
+def _check_tags(
+    data: Mapping[str, Any], config: Config, errors: dict[str, str], locale: str
+) -> tuple[str, ...]:
+    chosen = set(_many(data, "tags"))
+    known = [t.id for t in config.themes]
+    if chosen - set(known):
+        errors["tags"] = _("Choose themes from the list.", locale)
+    return tuple(t for t in known if t in chosen)
+
+
+def validate_submission(
+    data: Mapping[str, Any], config: Config, *, locale: str = DEFAULT_LOCALE
+) -> Submission:
+    """Check what the public form sent; raise InvalidReport with a message per field.
+
+    ``data`` maps each field name to its text (``tags`` to a list). Text is
+    kept exactly as typed; only the email and the link lose surrounding spaces.
+    """
+    errors: dict[str, str] = {}
+    lab, lab_other = _check_lab(data, config, errors, locale)
+    author_name = _check_text(data, "author_name", errors, locale, required=N_("Enter your name."))
+    author_email = _check_email(data, errors, locale)
+    title = _check_text(data, "title", errors, locale, required=N_("Enter a title."))
+    summary = _check_text(data, "summary", errors, locale, required=N_("Enter a summary of a few lines."))
+    body = _check_text(data, "body", errors, locale, required=N_("Write your experience report."))
+    link = _check_link(data, errors, locale)
+    tags = _check_tags(data, config, errors, locale)
+    license = _one(data, "license").strip()
+    if license not in LICENSES:
+        errors["license"] = _("Choose a licence for reuse.", locale)
+    if _one(data, "consent").strip().lower() not in _CONSENT_YES:
+        errors["consent"] = _(
+            "Tick this box to send your report: we need your consent to publish it.", locale
+        )
+    if errors:
+        raise InvalidReport({name: errors[name] for name in FORM_FIELDS if name in errors})
+    return Submission(lab, lab_other, author_name, author_email, title, summary, body, link, tags, license)
+
+
+def validate_edit(data: Mapping[str, Any], config: Config, *, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
+    """Check what an editor changed; the values to give to :func:`edit`, or InvalidReport."""
+    errors: dict[str, str] = {}
+    lab, lab_other = _check_lab(data, config, errors, locale)
+    values = {
+        "lab": lab,
+        "lab_other": lab_other,
+        "title": _check_text(data, "title", errors, locale, required=N_("Enter a title.")),
+        "summary": _check_text(
+            data, "summary", errors, locale, required=N_("Enter a summary of a few lines.")
+        ),
+        "body": _check_text(data, "body", errors, locale, required=N_("Write the experience report.")),
+        "link": _check_link(data, errors, locale),
+        "tags": _check_tags(data, config, errors, locale),
+    }
+    if errors:
+        raise InvalidReport({name: errors[name] for name in EDITABLE_FIELDS if name in errors})
+    return values
+
+
+def validate_reason(reason: str, *, locale: str = DEFAULT_LOCALE) -> str:
+    errors: dict[str, str] = {}
+    text = _check_text(
+        {"reason": reason}, "reason", errors, locale, required=N_("Say why the report is rejected.")
+    )
+    if errors:
+        raise InvalidReport(errors)
+    return text.strip()
+
+
+# --- moderation -------------------------------------------------------------------
+
+
+def new_submission_key() -> str:
+    """A key for one display of the form: the same form sent twice is stored once."""
+    return uuid.uuid4().hex
+
+
+def submit(
+    store: Store, submission: Submission, now: datetime, *, key: str | None = None
+) -> tuple[Report, bool]:
+    """Store a submission as a pending report; (the report, False) when ``key`` was already stored."""
+    report_id, created = store.add_report(
+        submission_key=key or new_submission_key(),
+        lab=submission.lab,
+        lab_other=submission.lab_other,
+        author_name=submission.author_name,
+        author_email=submission.author_email,
+        title=submission.title,
+        summary=submission.summary,
+        body=submission.body,
+        link=submission.link,
+        tags=submission.tags,
+        license=submission.license,
+        now=now,
+    )
+    return store.report(report_id), created
+
+
+def list_reports(store: Store, status: str | None = None, *, limit: int | None = None) -> list[Report]:
+    """Reports newest first; approved ones are the candidates for the « Retours d'expérience » section."""
+    if status is not None and status not in STATUSES:
+        raise UsageError(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
+    return store.reports(status=status, limit=limit)
+
+
+def approve(
+    store: Store, report_id: int, *, editor: str, now: datetime, expected_version: int | None = None
+) -> Report:
+    """Approve a pending (or rejected) report: it becomes a candidate for the next issue."""
+    report = store.report(report_id)
+    if report.status == "approved":
+        raise UsageError(f"report {report_id} is already approved")
+    changed, _change = store.change_report(
+        report_id,
+        {"status": "approved", "reject_reason": None},
+        editor=editor,
+        action="approved",
+        now=now,
+        expected_version=report.version if expected_version is None else expected_version,
+    )
+    return changed
+
+
+def reject(
+    store: Store,
+    report_id: int,
+    *,
+    reason: str,
+    editor: str,
+    now: datetime,
+    expected_version: int | None = None,
+    locale: str = DEFAULT_LOCALE,
+) -> Report:
+    """Reject a report with a reason (kept with it and in its history)."""
+    reason = validate_reason(reason, locale=locale)
+    report = store.report(report_id)
+    if report.status == "rejected":
+        raise UsageError(f"report {report_id} is already rejected")
+    changed, _change = store.change_report(
+        report_id,
+        {"status": "rejected", "reject_reason": reason},
+        editor=editor,
+        action="rejected",
+        now=now,
+        reason=reason,
+        expected_version=report.version if expected_version is None else expected_version,
+    )
+    return changed
+
+
+def edit(
+    store: Store,
+    report_id: int,
+    values: Mapping[str, Any],
+    *,
+    editor: str,
+    now: datetime,
+    expected_version: int | None = None,
+) -> tuple[Report, bool]:
+    """Change what an editor may change (see :func:`validate_edit`); (the report, whether it changed).
+
+    The history records who, when and each field's old and new value.
+    """
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise UsageError(f"an editor cannot change {', '.join(sorted(unknown))}")
+    report, change = store.change_report(
+        report_id, dict(values), editor=editor, action="edited", now=now, expected_version=expected_version
+    )
+    return report, change is not None
+
+
+# --- showing a report -------------------------------------------------------------
+
+
+_HEADING_RE = re.compile(r"<(/?)h([1-6])\b")
+
+
+def render_markdown(text: str, *, heading_offset: int = 0) -> Markup:
+    """A report's Markdown as the infolettre shows it: raw HTML off, http(s)/mailto links only, sanitised.
+
+    It is the infolettre's own renderer (:func:`curator.markup.markdown_to_html`),
+    so the editors' preview cannot differ from the issue. ``heading_offset``
+    moves headings down (2: ``<h2>`` becomes ``<h4>``) so that they sit
+    below the page's own.
+    """
+    html = markdown_to_html(text)
+    if heading_offset:
+        html = _HEADING_RE.sub(lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + heading_offset)}", html)
+    return Markup(html)  # sanitised by markdown_to_html
+
+
+def lab_label(report: Report, config: Config | None) -> str:
+    """The name of the report's lab as people read it."""
+    if report.lab is None:
+        return report.lab_other.strip()
+    lab = config.lab(report.lab) if config is not None else None
+    return lab.name if lab is not None else report.lab
+
+
+def theme_labels(tags: Iterable[str], config: Config | None) -> list[str]:
+    labels = {t.id: t.label for t in config.themes} if config is not None else {}
+    return [labels.get(tag, tag) for tag in tags]
+
+
+def report_json(report: Report, config: Config | None = None) -> dict[str, Any]:
+    """A report as the JSON object printed by ``curator reports --json`` (documented in the README)."""
+
+    def dt(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "id": report.id,
+        "status": report.status,
+        "lab": report.lab,
+        "lab_other": report.lab_other,
+        "lab_name": lab_label(report, config),
+        "author_name": report.author_name,
+        "author_email": report.author_email,
+        "title": report.title,
+        "summary": report.summary,
+        "body": report.body,
+        "link": report.link,
+        "tags": list(report.tags),
+        "license": report.license,
+        "submitted_at": dt(report.submitted_at),
+        "updated_at": dt(report.updated_at),
+        "version": report.version,
+        "decided_at": dt(report.decided_at),
+        "decided_by": report.decided_by,
+        "reject_reason": report.reject_reason,
+    }
+
+
+def form_data(report: Report) -> dict[str, Any]:
+    """A stored report as the values of the edit form."""
+    return {
+        "lab": report.lab or OTHER_LAB,
+        "lab_other": report.lab_other,
+        "title": report.title,
+        "summary": report.summary,
+        "body": report.body,
+        "link": report.link or "",
+        "tags": list(report.tags),
+    }
+
+
+def describe_changes(changes: Mapping[str, Mapping[str, Any]]) -> Sequence[str]:
+    """The names of the fields a history entry changed, in form order."""
+    order = [*FORM_FIELDS, "status", "reject_reason"]
+    return sorted(changes, key=lambda name: order.index(name) if name in order else len(order))

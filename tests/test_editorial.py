@@ -1,0 +1,216 @@
+"""The editors' work on an issue: picks, positions, notes, frozen issues, stale edits, agenda."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from curator import editorial
+from curator.cli import cli
+from curator.config import parse_config
+from curator.demo import SAMPLE_CONFIG
+from curator.errors import ConflictError, UsageError
+from curator.models import Entry, Month
+from curator.store import Store
+
+NOW = datetime(2022, 1, 20, 12, tzinfo=UTC)
+JAN = Month.parse("2022-01")
+
+
+@pytest.fixture
+def config(tmp_path: Path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "sources.yaml"
+    path.write_text(SAMPLE_CONFIG.read_text().replace("{base_url}", "http://127.0.0.1:9"))
+    return parse_config(path.read_text(), str(path))
+
+
+def _entries(n: int, prefix: str) -> list[Entry]:
+    return [
+        Entry(key=f"{prefix}{i}", url=f"https://example.org/{prefix}/{i}", title=f"Article {prefix} {i}",
+              summary="<p>Résumé</p>", excerpt="Résumé", text="Résumé",
+              published=datetime(2022, 1, 2 + i % 20, tzinfo=UTC))
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def store(tmp_path: Path, config) -> Store:  # type: ignore[no-untyped-def]
+    s = Store.open(tmp_path / "c.db")
+    s.sync_sources(config.sources, NOW)
+    s.save_entries("la27eregion", _entries(6, "v"), NOW)
+    s.save_entries("lab-normandie", _entries(4, "n"), NOW)
+    return s
+
+
+def _ids(store: Store, source: str) -> list[str]:
+    return [str(i.id) for i in sorted(store.items(source=source), key=lambda i: i.id)]
+
+
+def test_pick_defaults_to_the_source_section_and_positions(store: Store, config) -> None:  # type: ignore[no-untyped-def]
+    v = _ids(store, "la27eregion")
+    n = _ids(store, "lab-normandie")
+    assert editorial.pick(store, config, JAN, v[0], NOW).section == "veille"
+    assert editorial.pick(store, config, JAN, n[0], NOW).section == "actualites"
+    editorial.pick(store, config, JAN, v[1], NOW, position=1, note="À lire **absolument**")
+    editorial.pick(store, config, JAN, v[2], NOW, position=2)
+    assert [p.ref for p in store.picks(JAN, "veille")] == [v[1], v[2], v[0]]
+    editorial.move(store, config, JAN, v[0], 1, NOW)
+    assert [p.ref for p in store.picks(JAN, "veille")] == [v[0], v[1], v[2]]
+    editorial.move(store, config, JAN, v[1], 1, NOW, section="actualites")
+    assert [p.ref for p in store.picks(JAN, "actualites")] == [v[1], n[0]]
+    assert [(p.ref, p.position) for p in store.picks(JAN, "veille")] == [(v[0], 1), (v[2], 2)]
+    editorial.unpick(store, config, JAN, v[0], NOW)
+    assert [(p.ref, p.position) for p in store.picks(JAN, "veille")] == [(v[2], 1)]
+    view = editorial.issue_view(store, config, JAN)
+    actualites = next(s for s in view.sections if s.section.id == "actualites")
+    assert actualites.picks[0].note_html == "<p>À lire <strong>absolument</strong></p>"
+    assert view.issue.title == "Infolettre — janvier 2022"
+
+
+def test_max_picks_and_unknown_section(store: Store, config) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    small = replace(config, sections=tuple(replace(s, max_picks=2) if s.id == "veille" else s for s in config.sections))
+    v = _ids(store, "la27eregion")
+    editorial.pick(store, small, JAN, v[0], NOW)
+    editorial.pick(store, small, JAN, v[1], NOW)
+    with pytest.raises(ConflictError, match="maximum of 2"):
+        editorial.pick(store, small, JAN, v[2], NOW)
+    with pytest.raises(UsageError, match="unknown section 'nope'"):
+        editorial.pick(store, small, JAN, v[2], NOW, section="nope")
+
+
+def test_published_issue_is_frozen_until_reopened(store: Store, config) -> None:  # type: ignore[no-untyped-def]
+    v = _ids(store, "la27eregion")
+    editorial.pick(store, config, JAN, v[0], NOW)
+    editorial.publish(store, config, JAN, NOW)
+    with pytest.raises(ConflictError, match="curator issue reopen --month 2022-01"):
+        editorial.pick(store, config, JAN, v[1], NOW)
+    with pytest.raises(ConflictError):
+        editorial.set_edito(store, config, JAN, "Nouveau", NOW)
+    editorial.reopen(store, JAN, NOW)
+    editorial.pick(store, config, JAN, v[1], NOW)
+    # A published issue's items are no longer candidates for the next month.
+    editorial.publish(store, config, JAN, NOW)
+    feb = Month.parse("2022-02")
+    refs = {c.ref for c in editorial.candidates(store, config, feb, NOW + timedelta(days=10))}
+    assert v[0] not in refs and v[1] not in refs and v[2] in refs
+
+
+def test_stale_edit_is_refused(store: Store, config) -> None:  # type: ignore[no-untyped-def]
+    v = _ids(store, "la27eregion")
+    editorial.pick(store, config, JAN, v[0], NOW)
+    seen = store.issue(JAN)
+    assert seen is not None
+    editorial.pick(store, config, JAN, v[1], NOW, expected_version=seen.version)  # editor A
+    with pytest.raises(ConflictError, match="changed by someone else"):
+        editorial.pick(store, config, JAN, v[2], NOW, expected_version=seen.version)  # editor B, stale page
+    pick = store.pick_for(JAN, "item", int(v[0]))
+    assert pick is not None
+    editorial.edit_pick(store, config, JAN, v[0], NOW, note="A", expected_version=pick.version)
+    with pytest.raises(ConflictError):
+        editorial.edit_pick(store, config, JAN, v[0], NOW, note="B", expected_version=pick.version)
+    assert store.pick_for(JAN, "item", int(v[0])).note == "A"  # type: ignore[union-attr]
+
+
+def test_candidates_group_duplicates_and_filter(store: Store, config) -> None:  # type: ignore[no-untyped-def]
+    store.save_entries(
+        "veille-education",
+        [Entry(key="dup", url="https://other.example/copy", title="« Article v 1 »", summary="", excerpt="", text="",
+               published=datetime(2022, 1, 5, tzinfo=UTC))],
+        NOW,
+    )
+    found = editorial.candidates(store, config, JAN, NOW)
+    head = next(c for c in found if c.title == "Article v 1")
+    assert len(head.also_seen) == 1 and "veille-education" in head.sources
+    assert all(c.section == "actualites" for c in editorial.candidates(store, config, JAN, NOW, section="actualites"))
+    assert {c.title for c in editorial.candidates(store, config, JAN, NOW, source="lab-normandie")} == {
+        f"Article n {i}" for i in range(4)
+    }
+    assert editorial.candidates(store, config, JAN, NOW, lab="lab-normandie")
+    assert [c.ref for c in editorial.candidates(store, config, JAN, NOW, search="ARTICLE N 2")]
+
+
+def test_events_and_ics(store: Store, config) -> None:  # type: ignore[no-untyped-def]
+    e = editorial.add_event(
+        store, config, JAN, NOW, title="Temps du lab", starts_at=datetime(2022, 1, 27, 14, 0),
+        ends_at=datetime(2022, 1, 27, 15, 30), video_url="https://visio.example/lab", description="Les ambassadeurs",
+    )
+    assert e.starts_at == datetime(2022, 1, 27, 13, 0, tzinfo=UTC)  # 14:00 in Paris
+    with pytest.raises(UsageError, match="not an http"):
+        editorial.add_event(store, config, JAN, NOW, title="X", starts_at=datetime(2022, 1, 3), link="javascript:alert(1)")
+    from icalendar import Calendar
+
+    cal = Calendar.from_ical(editorial.events_ics(config, JAN, store.events(JAN)))
+    events = [c for c in cal.walk() if c.name == "VEVENT"]
+    assert str(events[0]["summary"]) == "Temps du lab"
+    assert events[0].decoded("dtstart") == datetime(2022, 1, 27, 13, 0, tzinfo=UTC)
+    editorial.remove_event(store, config, JAN, e.id, NOW)
+    assert store.events(JAN) == []
+
+
+ops = st.lists(
+    st.tuples(st.sampled_from(["pick", "unpick", "move"]), st.integers(0, 5), st.sampled_from(["veille", "actualites"]),
+              st.one_of(st.none(), st.integers(1, 8))),
+    max_size=25,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=ops)
+def test_positions_stay_one_to_n(tmp_path_factory, config, ops) -> None:  # type: ignore[no-untyped-def]
+    store = Store.open(tmp_path_factory.mktemp("h") / "c.db")
+    store.sync_sources(config.sources, NOW)
+    store.save_entries("la27eregion", _entries(6, "v"), NOW)
+    ids = _ids(store, "la27eregion")
+    for op, index, section, position in ops:
+        ref = ids[index]
+        picked = store.pick_for(JAN, "item", int(ref)) is not None
+        if op == "pick":
+            editorial.pick(store, config, JAN, ref, NOW, section=section, position=position)
+        elif op == "unpick" and picked:
+            editorial.unpick(store, config, JAN, ref, NOW)
+        elif op == "move" and picked:
+            editorial.move(store, config, JAN, ref, position or 1, NOW, section=section)
+        for s in ("veille", "actualites"):
+            assert [p.position for p in store.picks(JAN, s)] == list(range(1, len(store.picks(JAN, s)) + 1))
+    store.close()
+
+
+def test_cli_curation_round_trip(tmp_path: Path, store: Store, config) -> None:  # type: ignore[no-untyped-def]
+    v = _ids(store, "la27eregion")
+    store.close()
+    base = ["--db", str(tmp_path / "c.db"), "--config", str(config.path)]
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None) -> str:
+        result = runner.invoke(cli, [*base, *args], input=input)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "candidates" in run("candidates", "--month", "2022-01") or True
+    data = json.loads(run("candidates", "--month", "2022-01", "--json"))
+    assert {"ref", "score", "reasons", "also_seen", "section"} <= set(data[0])
+    run("pick", v[0], "--month", "2022-01", "--note", "Pourquoi c'est important")
+    run("pick", v[1], "--month", "2022-01", "--section", "actualites", "--title", "Titre revu")
+    run("move", v[1], "--month", "2022-01", "--position", "1", "--section", "veille")
+    run("edito", "--month", "2022-01", "--file", "-", input="Bonne année à toutes et à tous !")
+    run("event", "add", "--month", "2022-01", "--title", "Temps du lab", "--start", "2022-01-27 14:00", "--place", "En visio")
+    shown = json.loads(run("issue", "show", "--month", "2022-01", "--json"))
+    veille = next(s for s in shown["sections"] if s["id"] == "veille")
+    assert [(p["ref"], p["position"]) for p in veille["picks"]] == [(v[1], 1), (v[0], 2)]
+    assert veille["picks"][0]["title"] == "Titre revu"
+    assert veille["picks"][1]["note"] == "Pourquoi c'est important"
+    assert shown["edito"].startswith("Bonne année")
+    assert shown["events"][0]["title"] == "Temps du lab"
+    run("unpick", v[0], "--month", "2022-01")
+    result = runner.invoke(cli, [*base, "pick", "nope", "--month", "2022-01"])
+    assert result.exit_code == 2 and "invalid id" in result.output
+    result = runner.invoke(cli, [*base, "issue", "show", "--month", "2021-05"])
+    assert result.exit_code == 1 and "no issue for 2021-05" in result.output.replace("there is no issue for", "no issue for")
