@@ -417,3 +417,178 @@ def make_email_issue(
         )
     editorial.set_edito(store, config, month, EDITO, now)
     return store, config, month
+
+
+# --- the static archive: a store with published issues, a draft and hostile content ----
+
+#: Strings that would run script if the archive let them through; the browser tests watch window.__pwned.
+HOSTILE_TITLE = '<img src=x onerror="window.__pwned=1">Titre piégé</script><script>window.__pwned=2</script>'
+HOSTILE_TEXT = '"><svg onload="window.__pwned=3"><script>window.__pwned=4</script>'
+HOSTILE_MARKDOWN = (
+    "<script>window.__pwned=5</script> [un lien](javascript:window.__pwned=6) "
+    "<img src=x onerror=window.__pwned=7> <iframe src=https://evil.example/></iframe>"
+)
+DRAFT_TITLE = "Brouillon secret à ne jamais publier"
+
+
+@dataclass
+class ArchiveData:
+    """A configuration and a store with three published issues (2021-11 … 2022-01) and a draft (2022-02)."""
+
+    config: Any
+    store: Any
+    directory: Path
+    published: list[str]
+    draft: str
+
+    def publish(self, month: str, titles: tuple[str, ...] = ("Une actualité de plus",)) -> None:
+        """Add a published issue for ``month`` with items from the Normandy lab's feed."""
+        from datetime import UTC
+
+        from curator import editorial
+        from curator.models import Entry, Month
+
+        m = Month.parse(month)
+        when = m.start(UTC).replace(day=10)
+        entries = [
+            Entry(key=f"{month}-{i}", url=f"https://labs.example.org/normandie/{month}/{i}", title=title,
+                  summary=f"<p>{title}</p>", excerpt=f"{title} : un atelier de design.", text=title, published=when)
+            for i, title in enumerate(titles)
+        ]
+        self.store.save_entries("lab-normandie", entries, when)
+        ids = [i.id for i in self.store.items(source="lab-normandie") if i.title in titles]
+        for item_id in sorted(ids):
+            editorial.pick(self.store, self.config, m, str(item_id), when)
+        editorial.publish(self.store, self.config, m, when.replace(day=28))
+        self.published.append(month)
+
+
+def make_archive_data(directory: Path) -> ArchiveData:
+    from datetime import UTC, datetime
+
+    from curator import editorial
+    from curator.config import load_config
+    from curator.models import Entry, Month
+    from curator.store import Store
+
+    config = load_config(write_test_config(directory))
+    store = Store.open(directory / "curator.db")
+    t0 = datetime(2021, 11, 2, 9, tzinfo=UTC)
+    store.sync_sources(config.sources, t0)
+
+    def entries(prefix: str, month: Month, n: int, title: str) -> list[Entry]:
+        start = month.start(UTC)
+        return [
+            Entry(key=f"{prefix}-{month}-{i}", url=f"https://example.org/{prefix}/{month}/{i}",
+                  title=f"{title} n° {i + 1} ({month})", summary="<p>Résumé.</p>",
+                  excerpt=f"Ce que l'on retient : un prototype testé avec les usagers, numéro {i + 1}.",
+                  text="Résumé", author="Équipe du lab", published=start.replace(day=3 + i))
+            for i in range(n)
+        ]
+
+    months = [Month.parse(m) for m in ("2021-11", "2021-12", "2022-01", "2022-02")]
+    for m in months:
+        store.save_entries("la27eregion", entries("veille", m, 3, "Design des politiques publiques"), m.start(UTC))
+        store.save_entries("lab-normandie", entries("normandie", m, 2, "Atelier de co-développement"), m.start(UTC))
+        store.save_entries("lab-110bis", entries("lab110", m, 1, "Temps du lab"), m.start(UTC))
+    hostile = Entry(key="hostile", url="javascript:window.__pwned=8", title=HOSTILE_TITLE, summary=HOSTILE_TEXT,
+                    excerpt=HOSTILE_TEXT, text="piégé", published=datetime(2022, 1, 9, tzinfo=UTC))
+    store.save_entries("veille-education", [hostile], datetime(2022, 1, 9, tzinfo=UTC))
+
+    def report(key: str, title: str, summary: str, body: str, link: str | None, lab: str | None) -> int:
+        report_id, _ = store.add_report(
+            submission_key=key, lab=lab, lab_other="" if lab else "Lab de Mayotte", author_name="Claire Lemoine",
+            author_email="claire@example.org", title=title, summary=summary, body=body, link=link,
+            tags=["facilitation"], license="etalab-2.0", now=t0,
+        )
+        store.change_report(report_id, {"status": "approved"}, editor="test", action="approved", now=t0)
+        return report_id
+
+    good = report("good", "Co-développement entre CPE", "Huit CPE, une situation par mois.",
+                  "# Le contexte\n\nDes CPE **isolés**.\n\n## Ce que nous avons fait\n\n- une séance par mois",
+                  "https://labs.example.org/normandie/codev", "lab-normandie")
+    bad = report("bad", HOSTILE_TITLE, HOSTILE_TEXT, HOSTILE_MARKDOWN, "javascript:window.__pwned=9", None)
+
+    def items(source: str, month: Month) -> list[str]:
+        return [str(i.id) for i in sorted(store.items(source=source), key=lambda i: i.id) if str(month) in (i.url or "")]
+
+    for m in months:
+        now = m.start(UTC).replace(day=20)
+        for source in ("la27eregion", "lab-normandie", "lab-110bis"):
+            for ref in items(source, m):
+                editorial.pick(store, config, m, ref, now, note="Pourquoi c'est **important** : à lire." if source == "la27eregion" else None)
+        editorial.set_edito(store, config, m, f"Bonjour à toutes et à tous ! Voici le numéro de {m}. Bonne lecture.", now)
+    editorial.pick(store, config, months[1], f"r{good}", months[1].start(UTC).replace(day=20))
+    jan = months[2]
+    jan_now = jan.start(UTC).replace(day=20)
+    hostile_id = next(i.id for i in store.items(source="veille-education"))
+    editorial.pick(store, config, jan, str(hostile_id), jan_now, note=HOSTILE_MARKDOWN)
+    editorial.pick(store, config, jan, f"r{bad}", jan_now)
+    editorial.set_edito(store, config, jan, "Bonne année ! " + HOSTILE_MARKDOWN, jan_now)
+    editorial.add_event(store, config, jan, jan_now, title="Temps du lab <script>window.__pwned=10</script>",
+                        starts_at=datetime(2022, 1, 27, 14), ends_at=datetime(2022, 1, 27, 15, 30),
+                        video_url="https://visio.example.org/temps-du-lab", description=HOSTILE_TEXT)
+    editorial.set_title(store, config, months[3], DRAFT_TITLE, months[3].start(UTC))
+    for m in months[:3]:
+        editorial.publish(store, config, m, m.start(UTC).replace(day=25, hour=8))
+    return ArchiveData(config, store, directory, [str(m) for m in months[:3]], str(months[3]))
+
+
+@pytest.fixture
+def archive_data(tmp_path: Path) -> Iterator[ArchiveData]:
+    data = make_archive_data(tmp_path)
+    try:
+        yield data
+    finally:
+        data.store.close()
+
+
+# --- a real browser: headless Chromium from Debian, driven by Playwright ---
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-gpu",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One Chromium for the session; skipped locally without it, a failure under CI (CI=true)."""
+    import os
+
+    if not CHROMIUM.exists():
+        reason = f"no browser: {CHROMIUM} is missing (apt-get install chromium)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason}; under CI the browser tests must run")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A French page; every dialog that opens (there must be none) is recorded in ``page.dialogs``."""
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1024, "height": 900})
+    page = context.new_page()
+    page.dialogs = []
+
+    def on_dialog(dialog: Any) -> None:
+        page.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.set_default_timeout(10_000)
+    try:
+        yield page
+    finally:
+        context.close()

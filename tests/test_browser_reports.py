@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,33 +11,7 @@ from conftest import TEST_EDITOR_EMAIL, TEST_EDITOR_PASSWORD, serve_app
 
 from curator.store import Store
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-gpu",
-    "--no-first-run",
-]
-
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("fast_passwords")]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        reason = f"no browser: {CHROMIUM} is missing (apt-get install chromium)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{reason}; under CI the browser tests must run")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture
@@ -47,24 +19,6 @@ def site(make_app: Any, editor_account: Any) -> Iterator[tuple[str, str]]:
     app = make_app()
     with serve_app(app) as base:
         yield base, app.extensions["curator"].db_path
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1024, "height": 900})
-    page = context.new_page()
-    page.dialogs = []  # every alert/confirm/prompt that opens: there must be none
-
-    def on_dialog(dialog: Any) -> None:
-        page.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.set_default_timeout(10_000)
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 def fill_form(page: Any, **values: str) -> None:

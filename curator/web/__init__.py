@@ -169,7 +169,7 @@ def create_app(
     _setup_errors(app)
     app.after_request(_security_headers)
 
-    from . import editor, public
+    from . import curation, editor, public  # noqa: F401 (curation adds routes to the editor blueprint)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(editor.bp)

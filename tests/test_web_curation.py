@@ -1,0 +1,120 @@
+"""The editors' curation screens (/editeur/numeros), through Flask's test client."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from conftest import WebClient
+
+from curator.models import Entry, Month
+
+JAN = Month.parse("2022-01")
+NOW = datetime(2022, 1, 20, tzinfo=UTC)
+
+pytestmark = pytest.mark.usefixtures("fast_passwords")
+
+
+@pytest.fixture
+def logged_in(web: WebClient, editor_account: Any) -> WebClient:
+    with web.store() as store:
+        store.sync_sources(web.app.extensions["curator"].config.sources, NOW)
+        store.save_entries(
+            "la27eregion",
+            [
+                Entry(key=f"v{i}", url=f"https://example.org/v{i}", title=f"Veille numéro {i}", summary="<p>Résumé</p>",
+                      excerpt="Un atelier de facilitation", text="Un atelier", published=datetime(2022, 1, 3 + i, tzinfo=UTC))
+                for i in range(3)
+            ],
+            NOW,
+        )
+    assert web.login().status_code == 303
+    return web
+
+
+def _ids(web: WebClient) -> list[int]:
+    with web.store() as store:
+        return sorted(i.id for i in store.items())
+
+
+def _version(web: WebClient) -> int:
+    with web.store() as store:
+        issue = store.issue(JAN)
+        assert issue is not None
+        return issue.version
+
+
+def test_candidates_page_pick_reorder_note(logged_in: WebClient) -> None:
+    web = logged_in
+    page = web.client.get("/editeur/numeros/2022-01/candidats?q=veille")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Veille numéro 2" in html and "Score" in html
+    a, b, c = (str(i) for i in _ids(web))
+    for ref in (a, b):
+        r = web.post("/editeur/numeros/2022-01/choisir", {"ref": ref, "section": "veille", "version": _version(web)})
+        assert r.status_code == 303
+    r = web.post("/editeur/numeros/2022-01/choisir", {"ref": c, "section": "actualites", "version": _version(web)})
+    assert r.status_code == 303
+    # Reorder with the buttons that work without JavaScript.
+    r = web.post("/editeur/numeros/2022-01/deplacer", {"ref": b, "direction": "up", "version": _version(web)})
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"#pick-{b}")
+    with web.store() as store:
+        assert [p.ref for p in store.picks(JAN, "veille")] == [b, a]
+    # A note and a title override.
+    form = web.hidden(f"/editeur/numeros/2022-01/choix/{a}")
+    r = web.post(f"/editeur/numeros/2022-01/choix/{a}",
+                 {"pick_version": form["pick_version"], "note": "Un **bel** exemple", "title": "Titre revu", "summary": ""})
+    assert r.status_code == 303
+    issue_page = web.client.get("/editeur/numeros/2022-01").get_data(as_text=True)
+    assert "Titre revu" in issue_page and "<strong>bel</strong>" in issue_page
+    assert issue_page.index(f"[{b}]") < issue_page.index(f"[{a}]")
+
+
+def test_stale_page_is_refused_with_a_message(logged_in: WebClient) -> None:
+    web = logged_in
+    a, b, _c = (str(i) for i in _ids(web))
+    web.post("/editeur/numeros/2022-01/choisir", {"ref": a, "version": 0})  # creates the issue? refused: stale
+    web.client.get("/editeur/numeros/2022-01")
+    stale = _version(web)
+    assert web.post("/editeur/numeros/2022-01/choisir", {"ref": a, "version": stale}).status_code == 303
+    r = web.post("/editeur/numeros/2022-01/choisir", {"ref": b, "version": stale})
+    assert r.status_code == 303
+    page = web.client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Someone else changed this issue" in page or "Quelqu’un d’autre" in page or "Quelqu'un d'autre" in page
+    with web.store() as store:
+        assert [p.ref for p in store.picks(JAN)] == [a]
+
+
+def test_edito_events_and_frozen_issue(logged_in: WebClient) -> None:
+    web = logged_in
+    web.client.get("/editeur/numeros/2022-01")
+    r = web.post("/editeur/numeros/2022-01/edito", {"edito": "Bonne année !", "version": _version(web)})
+    assert r.status_code == 303
+    r = web.post("/editeur/numeros/2022-01/evenements",
+                 {"title": "Temps du lab", "start_date": "2022-01-27", "start_time": "14:00", "place": "En visio"})
+    assert r.status_code == 303
+    page = web.client.get("/editeur/numeros/2022-01").get_data(as_text=True)
+    assert "Temps du lab" in page and "Bonne année" in page
+    event_id = re.search(r"/evenements/(\d+)/supprimer", page).group(1)  # type: ignore[union-attr]
+    with web.store() as store:
+        from curator import editorial
+
+        config = web.app.extensions["curator"].config
+        editorial.pick(store, config, JAN, str(_ids(web)[0]), NOW)
+        editorial.publish(store, config, JAN, NOW)
+    r = web.post(f"/editeur/numeros/2022-01/evenements/{event_id}/supprimer")
+    page = web.client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "publiée" in page or "published" in page
+    with web.store() as store:
+        assert len(store.events(JAN)) == 1
+    assert web.post("/editeur/numeros/2022-01/rouvrir").status_code == 303
+    with web.store() as store:
+        assert store.issue(JAN).state == "draft"  # type: ignore[union-attr]
+
+
+def test_bad_month_is_404(logged_in: WebClient) -> None:
+    assert logged_in.client.get("/editeur/numeros/2022-13").status_code == 404
+    assert logged_in.client.get("/editeur/numeros/../../etc").status_code == 404
