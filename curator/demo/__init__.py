@@ -51,32 +51,51 @@ def write_sample_config(path: Path, base_url: str) -> Path:
 
 
 def run_demo(directory: Path, echo: Callable[[str], None] = print) -> None:
-    """Fetch the sample feeds into ``directory``/curator.db and show what was stored."""
+    """The whole monthly workflow on the sample feeds, in ``directory``: fetch, reports, picking."""
+    from datetime import UTC, datetime
+
+    from .. import editorial
     from ..config import load_config
+    from ..models import Month
     from ..store import Store
     from ..update import update_sources
+    from .issue import build_sample_issue
+    from .reports import seed_demo_reports
 
     directory.mkdir(parents=True, exist_ok=True)
     db_path = directory / "curator.db"
+    config_path = directory / "sources.yaml"
+    month = Month.parse(SAMPLE_MONTH)
     echo(f"curator demo: working in {directory}/ (offline: sample feeds served on 127.0.0.1)")
     with serve_directory(FEEDS_DIR) as base_url:
-        config = load_config(write_sample_config(directory / "sources.yaml", base_url))
+        config = load_config(write_sample_config(config_path, base_url))
         with Store.open(db_path) as store:
             echo("\n1. Fetching the sample feeds")
             summary = update_sources(
-                store,
-                config,
-                on_result=lambda r: echo(
-                    f"   {r.source_id}: {r.outcome}"
-                    + (f", {r.new} new" if r.new else "")
-                    + (f" ({r.message})" if r.message else "")
-                ),
+                store, config,
+                on_result=lambda r: echo(f"   {r.source_id}: {r.outcome}"
+                                         + (f", {r.new} new" if r.new else "")
+                                         + (f" ({r.message})" if r.message else "")),
             )
-            echo(f"   {summary.new} new items, {summary.failed} failed.")
-            echo("\n2. What is in the store")
-            for item in store.items():
-                sources = ", ".join(item.sources)
-                echo(f"   #{item.id:<3} {item.published:%Y-%m-%d}  {item.title}  [{sources}]")
-    echo(
-        f"\nDone. Explore it with: curator --db {db_path} --config {directory}/sources.yaml items --search numérique"
-    )
+            echo(f"   {summary.new} new items, {summary.failed} failed; {store.count('items')} items in the store.")
+    with Store.open(db_path) as store:
+        now = datetime.now(UTC)
+        echo("\n2. Experience reports sent by the labs through the form")
+        demo = seed_demo_reports(store)
+        echo(f"   {demo.approved} approved, {demo.pending} pending, {demo.rejected} rejected.")
+
+        echo(f"\n3. Picking the issue of {month}")
+        picks, built = build_sample_issue(store, config, month, now)
+        view = editorial.issue_view(store, config, month)
+        echo(f"   {view.issue.title}: {picks} picks" + ("" if built else " (kept from an earlier run)"))
+        for section in view.sections:
+            for p in section.picks:
+                echo(f"   {section.section.title:<24} {p.pick.position}. [{p.ref}] {p.title}")
+        echo(f"   agenda: {len(view.events)} events")
+
+    cli = f"curator --db {db_path} --config {config_path}"
+    echo("\nDone. Next:")
+    echo(f"   {cli} candidates --month {month}      # the ranked candidates, with their reasons")
+    echo(f"   {cli} issue show --month {month}")
+    echo(f"   {cli} serve --demo                     # the form and the editor area on http://127.0.0.1:8000/")
+    echo(f"     (editor login: {demo.editor_email} / {demo.editor_password})")
