@@ -120,6 +120,8 @@ class Candidate(NamedTuple):
     also_seen: tuple[str, ...] = ()  # refs of the duplicates grouped under this one
     picked: str | None = None  # the section it is picked in, if any
     author: str = ""
+    weight: float = 1.0  # its sources' weight
+    mask: int = -1  # which of the scorer's phrases its text contains (-1: not known yet)
 
     @property
     def key(self) -> str:
@@ -161,8 +163,8 @@ class Scorer:
     """Scores candidates against the themes, keywords and settings, prepared once per list.
 
     Keyword rules are matched as whole words on text reduced by ``title_key``.
-    ``phrases`` lists them so that the store can match items in SQL: a
-    candidate's ``flags`` say, phrase by phrase, whether its text contains it.
+    ``phrases`` lists them so that the store can match items in SQL: bit i of a
+    candidate's ``mask`` says whether its text contains ``phrases[i]``.
     """
 
     def __init__(
@@ -173,8 +175,14 @@ class Scorer:
         lab_names: Mapping[str, str] | None = None,
     ) -> None:
         self.phrases: list[str] = []
-        self.themes = [(tid, label, [(k, self._index(k)) for k in kws]) for tid, label, kws in themes]
-        self.keywords = [(k, self._index(k), float(b)) for k, b in settings.keywords.items()]
+        self.keyword_of: dict[int, str] = {}
+        self.themes: list[tuple[str, str, int]] = []  # (id, label, mask of its keywords)
+        for tid, label, kws in themes:
+            bits = 0
+            for k in kws:
+                bits |= 1 << self._index(k)
+            self.themes.append((tid, label, bits))
+        self.keywords = [(k, 1 << self._index(k), float(b)) for k, b in settings.keywords.items()]
         self.settings = settings
         self.now = now
         self.lab_names = lab_names or {}
@@ -183,42 +191,72 @@ class Scorer:
         phrase = f" {title_key(keyword)} "
         if phrase not in self.phrases:
             self.phrases.append(phrase)
+            self.keyword_of[len(self.phrases) - 1] = keyword
         return self.phrases.index(phrase)
 
-    def flags(self, text: str) -> tuple[bool, ...]:
+    def mask(self, text: str) -> int:
         words = _words(text)
-        return tuple(p in words for p in self.phrases)
+        return sum(1 << i for i, p in enumerate(self.phrases) if p in words)
 
-    def __call__(self, c: Candidate, weight: float, flags: Sequence[bool] | None = None) -> Candidate:
+    def __call__(self, c: Candidate, weight: float | None = None, mask: int | None = None) -> Candidate:
+        """Score ``c`` (its reasons are left for ``explain``: thousands are scored, a page is shown)."""
         s = self.settings
-        if flags is None:
-            flags = self.flags(c.title + " " + c.excerpt)
-        reasons: list[Reason] = []
+        if weight is None:
+            weight = c.weight
+        if mask is None:
+            mask = c.mask if c.mask >= 0 else self.mask(c.title + " " + c.excerpt)
+        base = s.report_weight if c.kind == "report" else weight
+        themes = c.themes
+        matched = themes
+        for theme_id, _label, bits in self.themes:
+            if theme_id in themes:
+                base += s.theme_bonus
+            elif mask & bits:
+                base += s.theme_bonus
+                matched = (*matched, theme_id)
+        if mask:
+            for _keyword, bit, boost in self.keywords:
+                if mask & bit:
+                    base += boost
+        if c.lab:
+            base += s.lab_bonus
+        if c.also_seen:
+            base += s.duplicate_bonus * len(c.also_seen)
+        age_days = (self.now - c.published) / _DAY
+        if age_days < 0:
+            age_days = 0.0
+        factor = 1.0 / (1.0 + age_days / s.half_life_days) if s.half_life_days else 1.0
+        return c._replace(score=round(base * factor, 4), themes=matched, weight=weight, mask=mask)
+
+    def explain(self, c: Candidate) -> Candidate:
+        """``c`` with the reasons for its score (its ``themes`` as scored, so matched ones included)."""
+        s = self.settings
+        mask = c.mask if c.mask >= 0 else self.mask(c.title + " " + c.excerpt)
         if c.kind == "report":
-            reasons.append(Reason("report", "", s.report_weight))
+            reasons = [Reason("report", "", s.report_weight)]
         else:
-            reasons.append(Reason("weight", f"{weight:g}", weight))
-        matched = list(c.themes)
-        for theme_id, label, keywords in self.themes:
-            hit = next((k for k, i in keywords if flags[i]), None)
-            if hit is not None and theme_id not in matched:
-                matched.append(theme_id)
-                reasons.append(Reason("theme", f"{label} ({hit})", s.theme_bonus))
-            elif theme_id in c.themes:
+            reasons = [Reason("weight", f"{c.weight:g}", c.weight)]
+        for _theme_id, label, bits in self.themes:
+            if _theme_id not in c.themes:
+                continue
+            hit = mask & bits
+            if hit:
+                first = self.keyword_of[(hit & -hit).bit_length() - 1]
+                reasons.append(Reason("theme", f"{label} ({first})", s.theme_bonus))
+            else:
                 reasons.append(Reason("theme", label, s.theme_bonus))
-        for keyword, i, boost in self.keywords:
-            if flags[i]:
+        for keyword, bit, boost in self.keywords:
+            if mask & bit:
                 reasons.append(Reason("keyword", keyword, boost))
         if c.lab:
             reasons.append(Reason("lab", self.lab_names.get(c.lab, c.lab), s.lab_bonus))
         if c.also_seen:
             n = len(c.also_seen)
             reasons.append(Reason("duplicates", str(n), s.duplicate_bonus * n))
-        base = sum(r.points for r in reasons)
         age_days = max(0.0, (self.now - c.published) / _DAY)
         factor = 1.0 / (1.0 + age_days / s.half_life_days) if s.half_life_days else 1.0
         reasons.append(Reason("recency", f"{age_days:.0f}", round(factor, 3)))
-        return c._replace(score=round(base * factor, 4), reasons=tuple(reasons), themes=tuple(matched))
+        return c._replace(reasons=tuple(reasons))
 
 
 _DAY = timedelta(days=1)
@@ -235,7 +273,8 @@ def score_candidate(
 ) -> Candidate:
     """Score one candidate and say why. ``themes`` is (id, label, keywords)."""
     names = {c.lab: lab_name} if c.lab and lab_name else {}
-    return Scorer(themes, settings, now, names)(c, weight)
+    scorer = Scorer(themes, settings, now, names)
+    return scorer.explain(scorer(c, weight))
 
 
 def group_duplicates(candidates: Iterable[Candidate], keys: Mapping[str, str] | None = None) -> list[Candidate]:
@@ -294,4 +333,7 @@ def group_duplicates(candidates: Iterable[Candidate], keys: Mapping[str, str] | 
 
 def rank(candidates: Iterable[Candidate]) -> list[Candidate]:
     """Best first; ties broken by recency then id, so the order is stable."""
-    return sorted(candidates, key=lambda c: (-c.score, -c.published.timestamp(), c.kind, c.id))
+    result = sorted(candidates, key=lambda c: (c.kind, c.id))
+    result.sort(key=lambda c: c.published, reverse=True)
+    result.sort(key=lambda c: c.score, reverse=True)
+    return result

@@ -127,16 +127,18 @@ def candidates(
     source: str | None = None,
     lab: str | None = None,
     theme: str | None = None,
+    reasons: bool = True,
 ) -> list[Candidate]:
-    """The ranked candidates for a month, duplicates grouped, filters applied."""
+    """The ranked candidates for a month, duplicates grouped, filters applied.
+
+    With ``reasons=False`` the reasons are left out (fill them with ``explain``
+    for the candidates you show): ranking thousands of candidates is then faster.
+    """
     if section is not None:
         _section(config, section)
-    s = settings(config)
     oldest, _start, end = candidate_window(config, month)
     infos = _source_infos(config)
-    scorer = curate.Scorer(
-        [(t.id, t.label, t.keywords) for t in config.themes], s, now, {lab.id: lab.name for lab in config.labs}
-    )
+    scorer = _scorer(config, now)
     rows = store.candidate_rows(month, oldest, end, scorer.phrases)
     if search:
         ids = store.search_item_ids(search)
@@ -146,17 +148,15 @@ def candidates(
     fromiso = datetime.fromisoformat
     raw: list[Candidate] = []
     keys: dict[str, str] = {}
-    flags: dict[str, tuple[bool, ...]] = {}
-    for item_id, url, title, excerpt, published, author, key, sources, item_flags in rows:
+    for item_id, url, title, excerpt, published, author, key, sources, mask in rows:
         ref = str(item_id)
         keys[ref] = key
-        flags[ref] = item_flags
-        info = next((infos[x] for x in sources if x in infos), None)
+        info = infos.get(sources[0]) or next((infos[x] for x in sources if x in infos), None)
         raw.append(
             Candidate(
                 ref, "item", item_id, title, url, excerpt, fromiso(published), sources,
                 info.lab if info else None, (info.section or default_section) if info else default_section,
-                info.tags if info else (), picked=picked.get(("item", item_id)), author=author,
+                info.tags if info else (), picked=picked.get(("item", item_id)), author=author, mask=mask,
             )
         )
     wanted = curate.title_key(search) if search else ""
@@ -166,8 +166,10 @@ def candidates(
         raw.append(report_candidate(report, config)._replace(picked=picked.get(("report", report.id))))
     grouped = curate.group_duplicates(raw, keys)
     weights = {sid: info.weight for sid, info in infos.items()}
-    scored = [scorer(c, max((weights.get(x, 1.0) for x in c.sources), default=1.0), flags.get(c.ref) if c.kind == "item" else None)
-              for c in grouped]
+    scored = [
+        scorer(c, weights.get(c.sources[0], 1.0) if len(c.sources) == 1 else max((weights.get(x, 1.0) for x in c.sources), default=1.0))
+        for c in grouped
+    ]
     result = curate.rank(scored)
     if section is not None:
         result = [c for c in result if (c.picked or c.section) == section]
@@ -177,7 +179,22 @@ def candidates(
         result = [c for c in result if c.lab == lab]
     if theme is not None:
         result = [c for c in result if theme in c.themes]
+    if reasons:
+        result = [scorer.explain(c) for c in result]
     return result
+
+
+def _scorer(config: Config, now: datetime) -> curate.Scorer:
+    return curate.Scorer(
+        [(t.id, t.label, t.keywords) for t in config.themes], settings(config), now,
+        {lab.id: lab.name for lab in config.labs},
+    )
+
+
+def explain(config: Config, now: datetime, found: Sequence[Candidate]) -> list[Candidate]:
+    """The same candidates with the reasons for their scores."""
+    scorer = _scorer(config, now)
+    return [scorer.explain(c) for c in found]
 
 
 def _section(config: Config, section_id: str) -> Section:

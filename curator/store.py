@@ -1331,15 +1331,17 @@ class Store:
     ) -> list[tuple[Any, ...]]:
         """The lean form of ``candidate_items``, for ranking thousands of items quickly.
 
-        Rows are (id, url, title, excerpt, published, author, title_key, sources, flags):
-        ``sources`` a tuple of source ids, ``flags`` a tuple saying, for each of
-        ``phrases`` (already reduced by ``curate.title_key`` and padded with spaces),
-        whether the item's title or excerpt contains it.
+        Rows are (id, url, title, excerpt, published, author, title_key, sources, mask):
+        ``sources`` a tuple of source ids; bit i of ``mask`` is set when the item's
+        title or excerpt contains ``phrases[i]`` (phrases already reduced by
+        ``curate.title_key`` and padded with spaces, at most 63 of them).
         """
-        flags = "".join(", instr(items.match_text, ?) > 0" for _ in phrases)
+        if len(phrases) > 63:
+            raise ValueError("at most 63 phrases")
+        mask = " | ".join(f"((instr(items.match_text, ?) > 0) << {i})" for i in range(len(phrases))) or "0"
         sql = f"""
             SELECT items.id, items.url, items.title, items.excerpt, items.published, items.author,
-                   items.title_key, s.source_id{flags}
+                   items.title_key, s.source_id, {mask}
             FROM items JOIN item_sources s ON s.item_id = items.id
             WHERE items.published >= ? AND items.published < ?
               AND items.id NOT IN (
@@ -1354,7 +1356,7 @@ class Store:
                 result[-1] = (*prev[:7], (*prev[7], row[7]), prev[8])
                 continue
             last_id = row[0]
-            result.append((*row[:7], (row[7],), row[8:]))
+            result.append((*row[:7], (row[7],), row[8]))
         return result
 
     def phrase_item_ids(self, phrases: Sequence[str]) -> set[int]:

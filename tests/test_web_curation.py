@@ -107,7 +107,7 @@ def test_edito_events_and_frozen_issue(logged_in: WebClient) -> None:
         editorial.publish(store, config, JAN, NOW)
     r = web.post(f"/editeur/numeros/2022-01/evenements/{event_id}/supprimer")
     page = web.client.get(r.headers["Location"]).get_data(as_text=True)
-    assert "publiée" in page or "published" in page
+    assert "publié et figé" in page
     with web.store() as store:
         assert len(store.events(JAN)) == 1
     assert web.post("/editeur/numeros/2022-01/rouvrir").status_code == 303

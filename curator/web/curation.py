@@ -107,7 +107,7 @@ def candidates(month: str) -> Any:
     try:
         found = editorial.candidates(
             store, web.config, m, web.now(), section=filters["section"], search=filters["q"],
-            source=filters["source"], lab=filters["lab"], theme=filters["theme"],
+            source=filters["source"], lab=filters["lab"], theme=filters["theme"], reasons=False,
         )
     except UsageError:
         found = []
@@ -117,7 +117,7 @@ def candidates(month: str) -> Any:
         page = 1
     pages = max(1, (len(found) + PAGE_SIZE - 1) // PAGE_SIZE)
     page = min(page, pages)
-    shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    shown = editorial.explain(web.config, web.now(), found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
     config = web.config
     return render_template(
         "web/editor/candidates.html",
