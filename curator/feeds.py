@@ -13,12 +13,7 @@ from functools import lru_cache, partial
 from html import escape, unescape
 from typing import Any
 
-import feedparser  # type: ignore[import-untyped]
 import nh3
-from feedparser.exceptions import (  # type: ignore[import-untyped]
-    CharacterEncodingOverride,
-    NonXMLContentType,
-)
 
 from .errors import ParseError
 from .models import Entry, ParsedFeed
@@ -131,6 +126,8 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None, fetche
     # feedparser's own sanitiser and URI resolver are slow, lossy (iframe text
     # is kept, `&#106;avascript:` becomes a relative link) and let
     # `javascript:` through in <img src>: nh3 does both jobs below instead.
+    import feedparser  # type: ignore[import-untyped]  # imported here: drafting and serving never need it
+
     parsed = feedparser.parse(
         io.BytesIO(body),
         response_headers=headers,
@@ -322,6 +319,11 @@ def _bozo_reason(parsed: Any, body: bytes) -> str | None:
     exc = parsed.get("bozo_exception")
     # A Content-Type that is not an XML type, or a charset that turned out wrong,
     # are routine on the web and feedparser recovers: not worth a warning.
+    from feedparser.exceptions import (  # type: ignore[import-untyped]
+        CharacterEncodingOverride,
+        NonXMLContentType,
+    )
+
     if isinstance(exc, CharacterEncodingOverride | NonXMLContentType):
         return None
     if isinstance(exc, xml.sax.SAXParseException):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
+import tempfile
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -32,10 +35,25 @@ def get_translations(locale: str = DEFAULT_LOCALE) -> NullTranslations:
     po = TRANSLATIONS_DIR / locale / "LC_MESSAGES" / "messages.po"
     if not po.exists():
         return NullTranslations()
-    with po.open("rb") as f:
-        catalog = read_po(f, locale=locale)
+    source = po.read_bytes()
+    # Compiling a catalog takes tens of milliseconds: keep the result, keyed by the
+    # .po's content, in a per-user cache folder (any failure there just recompiles).
+    cache = Path(tempfile.gettempdir()) / f"curator-i18n-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    cached = cache / f"{locale}-{hashlib.sha256(source).hexdigest()[:16]}.mo"
+    try:
+        return Translations(io.BytesIO(cached.read_bytes()))
+    except (OSError, ValueError):
+        pass
+    catalog = read_po(io.BytesIO(source), locale=locale)
     buf = io.BytesIO()
     write_mo(buf, catalog)
+    try:
+        cache.mkdir(mode=0o700, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(buf.getvalue())
+        os.replace(tmp, cached)
+    except OSError:
+        pass
     buf.seek(0)
     return Translations(buf)
 

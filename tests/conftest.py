@@ -315,8 +315,8 @@ def fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
 from datetime import UTC, datetime  # noqa: E402 (this section was appended)
 
 EMAIL_NOW = datetime(2022, 1, 20, 12, tzinfo=UTC)
-HOSTILE_TITLE = 'Tom & Jerry <script>alert("x")</script> <b>gras</b> « guillemets » : vraiment ?'
-EDITO = (
+EMAIL_HOSTILE_TITLE = 'Tom & Jerry <script>alert("x")</script> <b>gras</b> « guillemets » : vraiment ?'
+EMAIL_EDITO = (
     "Bonne année à toutes et à tous ! Ce mois-ci, l'équipe a lu pour vous "
     "[le rapport annuel](https://labs.example.org/rapport?utm_source=infolettre&page=2) ; bonne lecture."
 )
@@ -366,7 +366,7 @@ def make_email_issue(
     )
     for n in range(items):
         source = sources[n % len(sources)]
-        title = HOSTILE_TITLE if hostile and n == 0 else f"Article numéro {n + 1} : l'innovation publique en classe"
+        title = EMAIL_HOSTILE_TITLE if hostile and n == 0 else f"Article numéro {n + 1} : l'innovation publique en classe"
         entry = Entry(
             key=f"e{n}",
             url=f"https://news.example.org/{source}/{n + 1}?id={n + 1}&utm_medium=rss",
@@ -415,7 +415,7 @@ def make_email_issue(
             description="Les ambassadeurs présentent leurs projets !",
             link="https://labs.example.org/agenda/temps-du-lab" if n % 2 == 1 else None,
         )
-    editorial.set_edito(store, config, month, EDITO, now)
+    editorial.set_edito(store, config, month, EMAIL_EDITO, now)
     return store, config, month
 
 
@@ -555,9 +555,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One Chromium for the session; skipped locally without it, a failure under CI (CI=true)."""
+    """One Chromium per test module (Playwright's loop must stop before other modules use asyncio);
+    skipped locally without it, a failure under CI (CI=true)."""
     import os
 
     if not CHROMIUM.exists():

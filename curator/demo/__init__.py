@@ -93,6 +93,16 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> None:
                 echo(f"   {section.section.title:<24} {p.pick.position}. [{p.ref}] {p.title}")
         echo(f"   agenda: {len(view.events)} events")
 
+        from ..mail import draft_issue
+
+        echo(f"\n4. Drafting the email of {month}")
+        paths = draft_issue(store, config, month, directory / "drafts", now)
+        for warning in paths.warnings:
+            echo(f"   warning: {warning}")
+        echo(f"   HTML email:  {paths.html}")
+        echo(f"   plain text:  {paths.text}")
+        echo(f"   to open in a mail client: {paths.eml}")
+
     cli = f"curator --db {db_path} --config {config_path}"
     echo("\nDone. Next:")
     echo(f"   {cli} candidates --month {month}      # the ranked candidates, with their reasons")

@@ -17,9 +17,10 @@ Ce premier numéro de 2022 revient sur la **journée annuelle** de la communaut�
 Vous aussi, racontez ce que fait votre lab : le formulaire de contribution prend deux minutes.
 """
 
+# Editor's notes, by a word of the title of the item they go with.
 NOTES = {
-    "veille": "Un guide concret pour parler d'impact sans tout réduire à des indicateurs : utile avant un comité de pilotage.",
-    "actualites": "La carte sert à trouver un lab proche du vôtre : pensez à mettre à jour votre fiche.",
+    "évaluation": "Un guide concret pour parler d'impact sans tout réduire à des indicateurs : utile avant un comité de pilotage.",
+    "cartographie": "La carte sert à trouver un lab proche du vôtre : pensez à mettre à jour votre fiche.",
 }
 
 
@@ -42,7 +43,7 @@ def build_sample_issue(store: Store, config: Config, month: Month, now: datetime
         section = c.section or "veille"
         if taken.get(section, 0) >= wanted.get(section, 0):
             continue
-        note = NOTES.get(section) if taken.get(section, 0) == 0 else None
+        note = next((text for word, text in NOTES.items() if word in c.title), None)
         editorial.pick(store, config, month, c.ref, now, section=section, note=note, by="demo")
         taken[section] = taken.get(section, 0) + 1
     if appel is not None:
