@@ -1,0 +1,759 @@
+"""One Jinja environment for everything people read, French typography, and the email renderer.
+
+Autoescape is on for ``.html``, ``.xml`` and ``.mjml`` templates (and their
+``.j2`` variants); undefined variables are errors; the clock is passed in, so
+the same data renders to the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from markupsafe import Markup, escape
+
+from . import i18n
+from .errors import RenderError, UsageError
+from .models import Event, Month
+from .urls import strip_tracking
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .editorial import IssueView, PickView
+
+PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
+
+# --- French typography -----------------------------------------------------------
+
+NBSP = "\u00a0"  # before « : » and inside « guillemets »
+NNBSP = "\u202f"  # narrow no-break space, before ; ! ?
+
+_URL_RE = re.compile(r"(?:https?://|mailto:|www\.)[^\s<>\"']+", re.IGNORECASE)
+_TAG_RE = re.compile(r"(<[^>]*>)")
+_ENTITY_RE = re.compile(r"(&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);)")
+_APOSTROPHE_ENTITY_RE = re.compile(r"&(?:#0*39|#[xX]0*27|apos);")
+_SPACE_BEFORE_RE = re.compile(r"[ \u00a0\u202f]*([;!?])")
+_SPACE_BEFORE_COLON_RE = re.compile(r"[ \u00a0\u202f]+:(?=\s|$)")
+_NO_SPACE_COLON_RE = re.compile(r"(?<=[^\W\d_])[:](?=\s|$)")
+_OPEN_QUOTE_RE = re.compile(r"«[ \u00a0\u202f]*")
+_CLOSE_QUOTE_RE = re.compile(r"[ \u00a0\u202f]*»")
+_APOSTROPHE_RE = re.compile(r"(?<=\w)'(?=\w)")
+
+
+def _typo_plain(text: str) -> str:
+    text = _APOSTROPHE_RE.sub("\u2019", text)
+    text = _OPEN_QUOTE_RE.sub("«" + NBSP, text)
+    text = _CLOSE_QUOTE_RE.sub(NBSP + "»", text)
+    text = _SPACE_BEFORE_COLON_RE.sub(NBSP + ":", text)
+    text = _NO_SPACE_COLON_RE.sub(NBSP + ":", text)
+
+    def punct(m: re.Match[str]) -> str:
+        start = m.start()
+        # "?!" and "!!" keep together; a mark at the start of the text or after a space-less
+        # non-word character (e.g. "(?)") is left alone.
+        if start == 0 or text[start - 1] in "?!;(«[" + NNBSP:
+            return m.group(0) if m.group(0).strip() == m.group(1) else NNBSP + m.group(1)
+        return NNBSP + m.group(1)
+
+    return _SPACE_BEFORE_RE.sub(punct, text)
+
+
+_TYPO_TRIGGER_RE = re.compile(r"['«»:;!?]")
+
+
+def typography(text: str, locale: str = "fr") -> str:
+    """French typography on plain text: non-breaking spaces before ; : ! ? » and after «,
+    typographic apostrophes. URLs, e-mail addresses and times (14:00) are left untouched."""
+    if not text or not locale.startswith("fr") or not _TYPO_TRIGGER_RE.search(text):
+        return text
+    return _typography(text) if len(text) <= 2000 else _typography.__wrapped__(text)
+
+
+@lru_cache(maxsize=4096)
+def _typography(text: str) -> str:
+    out: list[str] = []
+    last = 0
+    for m in _URL_RE.finditer(text):
+        out.append(_typo_plain(text[last : m.start()]))
+        out.append(m.group(0))
+        last = m.end()
+    out.append(_typo_plain(text[last:]))
+    return "".join(out)
+
+
+def typography_html(html: str, locale: str = "fr") -> Markup:
+    """The same on (already safe) HTML: only text between tags changes, never tags or attributes."""
+    if not locale.startswith("fr"):
+        return Markup(html)
+    out: list[str] = []
+    for i, part in enumerate(_TAG_RE.split(str(html))):
+        if i % 2:  # a tag
+            out.append(part)
+            continue
+        # Character references stay as they are (never "&amp\u202f;"), except the
+        # apostrophe's, which becomes a typographic one.
+        pieces = _ENTITY_RE.split(_APOSTROPHE_ENTITY_RE.sub("'", part))
+        out.append("".join(p if j % 2 else typography(p, locale) for j, p in enumerate(pieces)))
+    return Markup("".join(out))
+
+
+# --- the environment ---------------------------------------------------------------
+
+
+def _autoescape(name: str | None) -> bool:
+    if name is None:
+        return True
+    base = name[:-3] if name.endswith(".j2") else name
+    return base.endswith((".html", ".htm", ".xml", ".mjml", ".svg"))
+
+
+def make_env(
+    template_dirs: Sequence[Path] = (), *, locale: str = "fr", timezone: str = "Europe/Paris"
+) -> jinja2.Environment:
+    """The Jinja environment: the team's own templates first, then the packaged ones."""
+    return _make_env(tuple(Path(d) for d in template_dirs), locale, timezone)
+
+
+@lru_cache(maxsize=1)
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs (Jinja's per-user folder in the temporary
+    directory), so that a command does not compile its templates every time."""
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        return None
+
+
+@lru_cache(maxsize=8)
+def _make_env(template_dirs: tuple[Path, ...], locale: str, timezone: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([*template_dirs, PACKAGE_TEMPLATES]),
+        autoescape=_autoescape,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        bytecode_cache=_bytecode_cache(),
+    )
+    env.install_gettext_translations(i18n.get_translations(locale), newstyle=True)  # type: ignore[attr-defined]
+
+    def typo(value: Any) -> Any:
+        if isinstance(value, Markup) or hasattr(value, "__html__"):
+            return typography_html(str(value.__html__()), locale)
+        return typography(str(value), locale)
+
+    def month_name(value: Month | str) -> str:
+        return i18n.format_month(value if isinstance(value, Month) else Month.parse(value), locale)
+
+    @lru_cache(maxsize=1024)
+    def day(value: date | datetime) -> str:
+        return i18n.format_day(value, locale, timezone)
+
+    def when(value: datetime) -> str:
+        return i18n.format_datetime(value, locale, timezone)
+
+    def html_text(value: Any) -> Markup:
+        """Already-sanitised HTML (feeds, Markdown) with French typography."""
+        return typography_html(str(value), locale)
+
+    def hour(value: datetime) -> str:
+        """« 15:30 », in the newsletter's time zone."""
+        from zoneinfo import ZoneInfo
+
+        from babel.dates import format_time
+
+        return format_time(value, "HH:mm", tzinfo=ZoneInfo(timezone), locale=locale)
+
+    def pick_meta(pick: PickView) -> str:
+        """« La 27e Région · Lab'Innov Normandie · 5 janvier 2022 »; for a report
+        « Retour d'expérience · Lab'Innov Normandie · par Claire Lemoine · 5 janvier 2022 »."""
+        if pick.kind == "report":
+            parts = [i18n.gettext("Experience report", locale)]
+            if pick.lab_name:
+                parts.append(pick.lab_name)
+            if pick.author:
+                parts.append(i18n.gettext("by %(author)s", locale, author=pick.author))
+        else:
+            parts = list(pick.sources)
+            if pick.lab_name and pick.lab_name not in pick.sources:
+                parts.append(pick.lab_name)
+        parts.append(day(pick.published).replace(" ", NBSP))  # a date is not cut at the end of a line
+        return typography(" · ".join(parts), locale)
+
+    def event_when(event: Event) -> str:
+        """« jeudi 27 janvier 2022 à 14:00 – 15:30 » (the end's date too when it is another day)."""
+        text = when(event.starts_at)
+        if event.ends_at is not None:
+            same_day = day(event.ends_at) == day(event.starts_at)
+            text += " – " + (hour(event.ends_at) if same_day else when(event.ends_at))
+        return typography(text, locale)
+
+    env.filters.update(
+        pick_meta=pick_meta,
+        event_when=event_when,
+        typo=typo,
+        month_name=month_name,
+        day=day,
+        when=when,
+        hour=hour,
+        html_text=html_text,
+        isodate=lambda v: v.isoformat(),
+        clean_url=clean_url,
+        clean_links=clean_links,
+        text_links=html_to_text_with_links,
+        wrap=wrap_text,
+    )
+    env.globals.update(locale=locale, escape=escape)
+    return env
+
+
+# --- links and plain text ------------------------------------------------------------
+
+_HREF_RE = re.compile(r'(\s(?:href|src)=")([^"]*)(")', re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def clean_url(url: str | None) -> str:
+    """A link as it may appear in what readers get: tracking parameters removed; "" if unusable.
+
+    Only absolute http(s) URLs and ``mailto:`` addresses are kept: never a relative
+    link, a ``javascript:`` URL or a redirect through a tracker of ours (there is none).
+    """
+    if not url:
+        return ""
+    url = url.strip()
+    if url.lower().startswith("mailto:"):
+        return url
+    if not re.match(r"^https?://[^/\s]", url, re.IGNORECASE):
+        return ""
+    return strip_tracking(url)
+
+
+def clean_links(html: Any) -> Markup:
+    """The same on the links and images of already-sanitised HTML (the édito, the notes)."""
+    text = str(html.__html__() if hasattr(html, "__html__") else html)
+
+    def fix(m: re.Match[str]) -> str:
+        raw = m.group(2).replace("&amp;", "&")
+        cleaned = clean_url(raw)
+        return m.group(1) + str(escape(cleaned)) + m.group(3) if cleaned else m.group(1) + m.group(3)
+
+    return Markup(_HREF_RE.sub(fix, text))
+
+
+_BLOCKS = frozenset(
+    {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tr", "ul", "ol", "hr"}
+)
+
+
+class _TextWithLinks(HTMLParser):
+    """Sanitised HTML to plain text, one paragraph per block, each link kept as ``text <url>``."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[str] = []
+        self.current: list[str] = []
+        self.links: list[tuple[str, int]] = []  # href, where its text starts in `current`
+        self.lists: list[list[int]] = []  # [counter] per open list (-1 for a bullet list)
+        self.skip = 0
+
+    def _flush(self) -> None:
+        text = " ".join("".join(self.current).split())
+        if text:
+            self.blocks.append(text)
+        self.current = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self.skip += 1
+        elif tag in _BLOCKS:
+            self._flush()
+            if tag in ("ul", "ol"):
+                self.lists.append([0 if tag == "ol" else -1])
+        elif tag == "li":
+            self._flush()
+            counter = self.lists[-1] if self.lists else [-1]
+            if counter[0] >= 0:
+                counter[0] += 1
+                self.current.append(f"{counter[0]}. ")
+            else:
+                self.current.append("- ")
+        elif tag == "br":
+            self._flush()
+        elif tag == "a":
+            self.links.append((clean_url(dict(attrs).get("href")), len("".join(self.current))))
+        elif tag == "img":
+            alt = dict(attrs).get("alt")
+            if alt:
+                self.current.append(f"[{alt}]")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self.skip = max(0, self.skip - 1)
+        elif tag in _BLOCKS or tag == "li":
+            self._flush()
+            if tag in ("ul", "ol") and self.lists:
+                self.lists.pop()
+        elif tag == "a" and self.links:
+            href, start = self.links.pop()
+            label = " ".join("".join(self.current)[start:].split())
+            if href and label != href and label != href.removeprefix("mailto:"):
+                self.current.append(f" <{href}>")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.current.append(data)
+
+    def text(self) -> str:
+        self._flush()
+        return "\n\n".join(self.blocks)
+
+
+def html_to_text_with_links(html: Any) -> str:
+    """Plain text of sanitised HTML: paragraphs separated by a blank line, lists as ``- item``,
+    and every link kept after its text as ``<https://…>`` (tracking parameters removed)."""
+    return _html_to_text_with_links(str(html))
+
+
+@lru_cache(maxsize=1024)
+def _html_to_text_with_links(html: str) -> str:
+    parser = _TextWithLinks()
+    parser.feed(html)
+    parser.close()
+    return parser.text()
+
+
+_BULLET_RE = re.compile(r"^(- |\d+\. )")
+
+
+@lru_cache(maxsize=64)
+def _line_re(width: int) -> re.Pattern[str]:
+    # At most `width` characters up to an ordinary space (or the end), else one long word whole.
+    return re.compile(rf"(.{{1,{max(1, width)}}})(?: +|$)|([^ ]+)(?: +|$)")
+
+
+def wrap_text(text: str, width: int = 76, indent: str = "") -> str:
+    """Wrap each paragraph of plain text at ``width``, only at ordinary spaces (never inside a
+    URL nor at a no-break space); list items (``- ``, ``1. ``) get a hanging indent.
+    ``indent`` prefixes every line."""
+    out: list[str] = []
+    for line in str(text).split("\n"):
+        line = line.strip(" ")
+        if not line:
+            out.append("")
+            continue
+        if len(indent) + len(line) <= width:
+            out.append(indent + line)
+            continue
+        bullet = _BULLET_RE.match(line)
+        rest = indent + (" " * len(bullet.group(1)) if bullet else "")
+        first = _line_re(width - len(indent)).match(line)
+        assert first is not None
+        out.append(indent + (first.group(1) or first.group(2)).rstrip(" "))
+        pattern = _line_re(width - len(rest))
+        pos = first.end()
+        while pos < len(line):
+            m = pattern.match(line, pos)
+            if m is None or m.end() == pos:
+                break
+            out.append(rest + (m.group(1) or m.group(2)).rstrip(" "))
+            pos = m.end()
+    return "\n".join(out)
+
+
+# --- the email ----------------------------------------------------------------------
+
+EMAIL_MJML = "email/issue.mjml.j2"
+EMAIL_TEXT = "email/issue.txt.j2"
+#: Gmail clips a message whose HTML is larger than about 102 KB.
+GMAIL_CLIP_BYTES = 102_000
+
+
+@dataclass(frozen=True)
+class EmailBlock:
+    """One part of the email in reading order: the édito, a section of picks, or the agenda."""
+
+    kind: str  # edito, items or agenda
+    id: str
+    title: str
+    description: str = ""
+    picks: tuple[PickView, ...] = ()
+    events: tuple[Event, ...] = ()
+    html: str = ""  # the édito, sanitised HTML
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """An issue rendered for email: the HTML part, the text part and what produced them."""
+
+    month: Month
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    mjml: str
+    online_url: str
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def html_size(self) -> int:
+        return len(self.html.encode("utf-8"))
+
+
+def email_blocks(view: IssueView) -> list[EmailBlock]:
+    """The édito, the sections that have picks and the agenda, in the order of sources.yaml.
+
+    Without a section of kind ``edito`` (or ``agenda``) the édito comes first (and the agenda last).
+    """
+    blocks: list[EmailBlock] = []
+    kinds = {s.section.kind for s in view.sections}
+    if "edito" not in kinds and view.edito_html:
+        blocks.append(EmailBlock("edito", "edito", "", html=view.edito_html))
+    for s in view.sections:
+        section = s.section
+        if section.kind == "edito":
+            if view.edito_html:
+                blocks.append(
+                    EmailBlock("edito", section.id, section.title, section.description, html=view.edito_html)
+                )
+        elif section.kind == "agenda":
+            if view.events:
+                blocks.append(
+                    EmailBlock("agenda", section.id, section.title, section.description, events=view.events)
+                )
+        elif s.picks:
+            blocks.append(EmailBlock("items", section.id, section.title, section.description, picks=s.picks))
+    if "agenda" not in kinds and view.events:
+        blocks.append(EmailBlock("agenda", "agenda", "", events=view.events))
+    return blocks
+
+
+def _preheader(view: IssueView, locale: str, limit: int = 140) -> str:
+    """The line mail clients show after the subject: the édito's start, else the first titles."""
+    from .feeds import html_to_text
+
+    text = " ".join(html_to_text(view.edito_html).split()) if view.edito_html else ""
+    if not text:
+        titles = [p.title for p in view.picks[:4]]
+        if not titles:
+            return ""
+        text = i18n.gettext("In this issue:", locale) + " " + ", ".join(titles)
+    if len(text) > limit:
+        text = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.") + "…"
+    return typography(text, locale)
+
+
+def issue_urls(config: Config, month: Month) -> dict[str, str]:
+    """Where the archive publishes the issue (its page and its agenda) and where readers act."""
+    site = config.newsletter.site_url
+    site = site if site.endswith("/") else site + "/"
+    return {
+        "online_url": clean_url(f"{site}{month}/"),
+        "ics_url": clean_url(f"{site}{month}/agenda.ics"),
+        "form_url": clean_url(config.newsletter.form_url),
+        "unsubscribe_url": clean_url(config.newsletter.unsubscribe),
+    }
+
+
+def email_templates_dir(config: Config, templates: Path | None = None) -> Path | None:
+    """The team's template folder: ``templates`` if given, else ``email: {templates: DIR}``."""
+    if templates is None:
+        from .mail import email_settings
+
+        templates = email_settings(config).templates
+        where = f"{config.path}, email, field 'templates'"
+    else:
+        where = "--templates"
+    if templates is None:
+        return None
+    templates = Path(templates)
+    if not templates.is_dir():
+        raise UsageError(f"{where}: {templates} is not a folder")
+    if not (templates / "email").is_dir() and (templates / "issue.mjml.j2").exists():
+        raise UsageError(
+            f"{where}: put your templates in {templates / 'email'}/ (as in the package: "
+            f"email/issue.mjml.j2 and email/issue.txt.j2), not directly in {templates}/"
+        )
+    return templates
+
+
+def render_email(
+    view: IssueView, config: Config, *, templates: Path | None = None, now: datetime
+) -> RenderedEmail:
+    """Render an issue as an email: Jinja → MJML → HTML (mjml-python), and the text part.
+
+    ``templates`` is a folder laid out like the package's ``templates/`` (only
+    ``email/issue.mjml.j2`` or ``email/issue.txt.j2`` need be there); without it the
+    ``email: {templates: …}`` setting, then the packaged templates, are used. The MJML
+    is checked before it is converted (mjml-python accepts almost anything); the HTML
+    is checked against the email rules, and what breaks them is in ``warnings``.
+    """
+    from .mail import email_settings
+
+    newsletter = config.newsletter
+    locale = newsletter.locale
+    settings = email_settings(config)
+    folder = email_templates_dir(config, templates)
+    env = make_env([folder] if folder else [], locale=locale, timezone=newsletter.timezone)
+    month = view.issue.month
+    urls = issue_urls(config, month)
+    subject = typography(view.issue.title, locale)
+    preheader = _preheader(view, locale)
+    context: dict[str, Any] = {
+        "view": view,
+        "issue": view.issue,
+        "month": month,
+        "newsletter": newsletter,
+        "blocks": email_blocks(view),
+        "subject": subject,
+        "preheader": preheader,
+        "logo": settings.logo,
+        "now": now,
+        **urls,
+        "ics_url": urls["ics_url"] if view.events else "",
+    }
+    mjml_source = _render_template(env, EMAIL_MJML, context)
+    mjml_name = _template_path(env, EMAIL_MJML)
+    problems = check_mjml(mjml_source)
+    if problems:
+        raise RenderError(
+            f"{mjml_name} produced invalid MJML: "
+            + "; ".join(problems[:5])
+            + " (fix the template, or remove it to use the default one)"
+        )
+    try:
+        import mjml
+
+        html = mjml.mjml2html(mjml_source, fonts={}, disable_comments=True)
+    except ValueError as exc:
+        raise RenderError(
+            f"{mjml_name}: MJML error: {exc} (fix the template, or remove it to use the default one)"
+        ) from None
+    html = _ensure_lang(html, locale).rstrip("\n") + "\n"
+    text = _render_template(env, EMAIL_TEXT, context)
+    warnings = check_email(html, text)
+    if not urls["unsubscribe_url"]:
+        warnings.append(
+            f"no way to unsubscribe: set newsletter.unsubscribe (an https URL or a mailto: address) in {config.path}"
+        )
+    return RenderedEmail(
+        month, subject, preheader, html, text, mjml_source, urls["online_url"], tuple(warnings)
+    )
+
+
+def _template_path(env: jinja2.Environment, name: str) -> str:
+    try:
+        return env.get_template(name).filename or name
+    except jinja2.TemplateError:
+        return name
+
+
+def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    try:
+        template = env.get_template(name)
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(f"{exc.filename or name}:{exc.lineno}: template error: {exc.message}") from None
+    except jinja2.TemplateNotFound:
+        raise RenderError(f"template {name} not found (is curator installed with its templates?)") from None
+    try:
+        return template.render(context)
+    except jinja2.TemplateError as exc:
+        line = _template_line(exc, template.filename)
+        raise RenderError(f"{template.filename or name}{line}: template error: {exc}") from None
+
+
+def _template_line(exc: BaseException, filename: str | None) -> str:
+    tb = exc.__traceback__
+    line = ""
+    while tb is not None:
+        if filename and tb.tb_frame.f_code.co_filename == filename:
+            line = f":{tb.tb_lineno}"
+        tb = tb.tb_next
+    return line
+
+
+def _ensure_lang(html: str, locale: str) -> str:
+    """``lang`` on the ``<html>`` element: mjml-python takes it from ``<mjml lang="fr">``, and
+    writes ``lang="und"`` (undetermined) when a custom template leaves it out."""
+    lang = locale.split("_")[0].split("-")[0]
+    html = html.replace(' lang="und"', f' lang="{lang}"')  # in tags only: text has &#34; for "
+    m = re.search(r"<html\b[^>]*>", html[:500], re.IGNORECASE)
+    if m and not re.search(r"\slang=", m.group(0), re.IGNORECASE):
+        return html[: m.start()] + m.group(0)[:-1] + f' lang="{lang}">' + html[m.end() :]
+    return html
+
+
+# --- checking our own output ---------------------------------------------------------
+
+#: Which MJML elements may contain which (MJML 4 and 5); other elements hold HTML or nothing.
+_MJML_CHILDREN: dict[str, frozenset[str]] = {
+    "mjml": frozenset({"mj-head", "mj-body", "mj-include"}),
+    "mj-head": frozenset(
+        {
+            "mj-attributes",
+            "mj-breakpoint",
+            "mj-font",
+            "mj-html-attributes",
+            "mj-preview",
+            "mj-style",
+            "mj-title",
+            "mj-raw",
+            "mj-include",
+        }
+    ),
+    "mj-body": frozenset({"mj-section", "mj-wrapper", "mj-hero", "mj-raw", "mj-include"}),
+    "mj-wrapper": frozenset({"mj-section", "mj-hero", "mj-raw", "mj-include"}),
+    "mj-section": frozenset({"mj-column", "mj-group", "mj-raw", "mj-include"}),
+    "mj-group": frozenset({"mj-column", "mj-raw"}),
+    "mj-column": frozenset(
+        {
+            "mj-accordion",
+            "mj-button",
+            "mj-carousel",
+            "mj-divider",
+            "mj-image",
+            "mj-navbar",
+            "mj-raw",
+            "mj-social",
+            "mj-spacer",
+            "mj-table",
+            "mj-text",
+            "mj-include",
+        }
+    ),
+    "mj-accordion": frozenset({"mj-accordion-element", "mj-raw"}),
+    "mj-accordion-element": frozenset({"mj-accordion-title", "mj-accordion-text", "mj-raw"}),
+    "mj-carousel": frozenset({"mj-carousel-image"}),
+    "mj-navbar": frozenset({"mj-navbar-link", "mj-raw"}),
+    "mj-social": frozenset({"mj-social-element", "mj-raw"}),
+    "mj-html-attributes": frozenset({"mj-selector"}),
+    "mj-selector": frozenset({"mj-html-attribute"}),
+}
+_MJML_CHILDREN["mj-hero"] = _MJML_CHILDREN["mj-column"]
+#: Elements whose content is HTML or text (MJML's "ending tags") or that hold nothing.
+_MJML_LEAVES = frozenset(
+    {"mj-text", "mj-button", "mj-table", "mj-raw", "mj-navbar-link", "mj-social-element",
+     "mj-accordion-title", "mj-accordion-text", "mj-style", "mj-title", "mj-preview", "mj-image",
+     "mj-divider", "mj-spacer", "mj-carousel-image", "mj-font", "mj-breakpoint", "mj-html-attribute",
+     "mj-include"}
+)  # fmt: skip
+_MJML_TAG_RE = re.compile(r"<(/?)(mjml|mj-[a-z-]+)\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>", re.IGNORECASE)
+_ATTR_RE = re.compile(r"([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*(\"[^\"]*\"|'[^']*')")
+
+
+def check_mjml(source: str) -> list[str]:
+    """What is wrong with an MJML document, as "line N: problem" messages (empty: valid).
+
+    mjml-python (MRML) renders unknown elements and misplaced ones without a word,
+    so curator checks the structure itself: known elements, allowed parents, every
+    element closed, and the email rules that belong to MJML (``alt`` and an https
+    ``src`` on every ``<mj-image>``). Without ``<mjml lang="…">`` the HTML gets the
+    newsletter's language all the same (see ``_ensure_lang``).
+    """
+    problems: list[str] = []
+    stack: list[tuple[str, int]] = []
+    known = set(_MJML_CHILDREN) | _MJML_LEAVES | {"mj-attributes"}
+    for m in _MJML_TAG_RE.finditer(source):
+        closing, name, attrs, self_closing = m.group(1), m.group(2).lower(), m.group(3), m.group(4)
+        top = stack[-1][0] if stack else ""
+        if (top in _MJML_LEAVES or top == "mj-attributes") and not (closing and name == top):
+            # Markup inside an ending tag is its content; inside <mj-attributes>, element
+            # names only give defaults.
+            continue
+        line = m.start()  # an offset until the end, when problems are reported
+        if closing:
+            if name != top:
+                problems.append(f"line {line}: </{name}> closes <{top or 'nothing'}>")
+            else:
+                stack.pop()
+            continue
+        if name not in known:
+            problems.append(f"line {line}: unknown element <{name}>")
+        elif not stack:
+            if name != "mjml":
+                problems.append(f"line {line}: <{name}> outside <mjml>")
+        elif name == "mj-attributes":
+            if top != "mj-head":
+                problems.append(f"line {line}: <mj-attributes> must be inside <mj-head>")
+        elif name not in _MJML_CHILDREN.get(top, frozenset()):
+            problems.append(f"line {line}: <{name}> cannot be inside <{top}>")
+        values = {k.lower(): v[1:-1] for k, v in _ATTR_RE.findall(attrs)}
+        if name == "mj-image":
+            if "alt" not in values:
+                problems.append(f'line {line}: <mj-image> needs alt (alt="" for a decorative image)')
+            if not values.get("src", "").startswith("https://"):
+                problems.append(f"line {line}: <mj-image> src must be an absolute https URL")
+        if not self_closing:
+            stack.append((name, line))
+    problems.extend(f"line {line}: <{name}> is never closed" for name, line in stack)
+    return [
+        re.sub(r"^line (\d+)", lambda m: f"line {source.count(chr(10), 0, int(m.group(1))) + 1}", p)
+        for p in problems
+    ]
+
+
+_TAG_ATTRS_RE = re.compile(r"<(a|img|link|script|iframe|form|html)\b([^>]*)>", re.IGNORECASE)
+
+
+def html_links(html: str) -> list[str]:
+    """Every ``href`` of an ``<a>`` in an HTML document, entities decoded, in order."""
+    from html import unescape
+
+    found = []
+    for m in _TAG_ATTRS_RE.finditer(html):
+        if m.group(1).lower() == "a":
+            attrs = {k.lower(): unescape(v[1:-1]) for k, v in _ATTR_RE.findall(m.group(2))}
+            if "href" in attrs:
+                found.append(attrs["href"])
+    return found
+
+
+def check_email(html: str, text: str) -> list[str]:
+    """The email rules that the HTML (and the text part) break, as messages for the editors."""
+    from html import unescape
+
+    problems: list[str] = []
+    links: list[str] = []
+    size = len(html.encode("utf-8"))
+    if size > GMAIL_CLIP_BYTES:
+        problems.append(
+            f"the HTML is {size / 1000:.0f} KB: Gmail clips messages over 102 KB "
+            "(shorten the summaries or move picks to the next issue)"
+        )
+    for m in _TAG_ATTRS_RE.finditer(html):
+        tag = m.group(1).lower()
+        attrs = {k.lower(): unescape(v[1:-1]) for k, v in _ATTR_RE.findall(m.group(2))}
+        if tag == "html":
+            if not attrs.get("lang"):
+                problems.append('the <html> element has no lang attribute (<mjml lang="fr">)')
+        elif tag in ("script", "iframe", "form"):
+            problems.append(f"the HTML contains a <{tag}> element: mail clients block it")
+        elif tag == "img":
+            src = attrs.get("src", "")
+            if "alt" not in attrs:
+                problems.append(f"an image has no alt text: {src}")
+            if not src.startswith("https://"):
+                problems.append(f"an image is not an absolute https URL: {src!r}")
+            if attrs.get("width") in ("0", "1") or attrs.get("height") in ("0", "1"):
+                problems.append(f"a 1-pixel image looks like a tracking pixel: {src}")
+        elif tag == "a":
+            href = attrs.get("href")
+            if href is None:
+                continue
+            links.append(href)
+            if not href or clean_url(href) != href:
+                problems.append(f"a link is not an absolute http(s) or mailto URL without tracking: {href!r}")
+    missing = [u for u in dict.fromkeys(links) if u and u not in text]
+    if missing:
+        problems.append(
+            f"the text part lacks {len(missing)} link(s) of the HTML part: {', '.join(missing[:3])}"
+        )
+    return problems

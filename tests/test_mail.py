@@ -1,0 +1,317 @@
+"""`curator send` against a real SMTP server (aiosmtpd on 127.0.0.1): headers, proofs, refused
+recipients, a failure in the middle of a recipients file and the rerun, rate limit, login."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from click.testing import CliRunner
+from conftest import EMAIL_NOW, make_email_issue
+
+from curator import editorial
+from curator.cli import cli
+from curator.errors import UsageError
+from curator.mail import PASSWORD_ENV, SendError, SmtpSettings, read_recipients, send_issue
+
+# --- a real SMTP server ------------------------------------------------------------------
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives and fails on demand."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, email.message.EmailMessage]] = []
+        self.fail_once: set[str] = set()  # 451 at DATA, once, for these recipients
+        self.refuse: set[str] = set()  # 550 at RCPT for these
+        self.logins: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        rcpt = envelope.rcpt_tos[0]
+        with self.lock:
+            if rcpt in self.fail_once:
+                self.fail_once.discard(rcpt)
+                return "451 4.3.0 Temporary failure, try again later"
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            self.messages.append((rcpt, message))  # type: ignore[arg-type]
+        return "250 2.0.0 Message accepted"
+
+    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        if isinstance(data, LoginPassword):
+            self.logins.append((data.login.decode(), data.password.decode()))
+            return AuthResult(success=data.password == b"s3cret", handled=False)
+        return AuthResult(success=False, handled=False)
+
+    def received(self) -> Counter[str]:
+        return Counter(rcpt for rcpt, _ in self.messages)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtpd() -> Iterator[tuple[Inbox, SmtpSettings]]:
+    inbox = Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=_free_port(),
+        authenticator=inbox.authenticate,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        yield inbox, SmtpSettings(host="127.0.0.1", port=controller.port, timeout=10)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def issue(tmp_path: Path) -> Iterator[tuple[Any, Any, Any]]:
+    store, config, month = make_email_issue(
+        tmp_path, items=5, reports=1, events=1, email={"rate_limit": 60_000}
+    )
+    yield store, config, month
+    store.close()
+
+
+def _publish(issue: tuple[Any, Any, Any]) -> None:
+    store, config, month = issue
+    editorial.publish(store, config, month, EMAIL_NOW)
+
+
+ADDRESSES = [f"lecteur{n}@ac-exemple.fr" for n in range(1, 7)]
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+def test_each_recipient_gets_one_message_with_the_list_headers(issue: Any, smtpd: Any) -> None:
+    inbox, smtp = smtpd
+    store, config, month = issue
+    _publish(issue)
+    summary = send_issue(store, config, month, ADDRESSES[:2], EMAIL_NOW, smtp=smtp)
+    assert [(r.recipient, r.outcome) for r in summary.results] == [(a, "sent") for a in ADDRESSES[:2]]
+    assert inbox.received() == Counter(ADDRESSES[:2])
+    (rcpt, msg), (_, other) = inbox.messages
+    assert msg["To"] == rcpt == ADDRESSES[0]
+    assert msg["From"] == "Infolettre des labs <infolettre@labs.example.org>"
+    assert msg["Reply-To"] == "lab110bis@labs.example.org"
+    assert msg["Subject"] == "Infolettre — janvier 2022"
+    assert msg["List-Id"] == "Infolettre des labs d'académie <infolettre.labs.example.org>"
+    assert msg["List-Unsubscribe"].strip() == "<https://listes.example.org/sympa/sigrequest/infolettre-labs>"
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert msg["Date"] and msg["Message-ID"] != other["Message-ID"]
+    assert msg.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+    assert set(store.sent_recipients(month)) == set(ADDRESSES[:2])
+
+
+def test_a_failure_midway_then_a_rerun_delivers_to_everyone_exactly_once(
+    issue: Any, smtpd: Any, tmp_path: Path
+) -> None:
+    inbox, smtp = smtpd
+    store, config, month = issue
+    _publish(issue)
+    recipients = tmp_path / "abonnes.csv"
+    recipients.write_text("email,nom\n" + "".join(f"{a},Lecteur {i}\n" for i, a in enumerate(ADDRESSES)))
+    inbox.fail_once.add(ADDRESSES[3])
+    with pytest.raises(SendError, match=r"sending stopped at lecteur4@ac-exemple\.fr \(451 .*3 left.*Rerun"):
+        send_issue(store, config, month, read_recipients(recipients), EMAIL_NOW, smtp=smtp)
+    assert inbox.received() == Counter(ADDRESSES[:3])
+    summary = send_issue(store, config, month, read_recipients(recipients), EMAIL_NOW, smtp=smtp)
+    assert [r.outcome for r in summary.results] == ["skipped"] * 3 + ["sent"] * 3
+    assert inbox.received() == Counter(ADDRESSES)  # everyone, exactly once
+    again = send_issue(store, config, month, read_recipients(recipients), EMAIL_NOW, smtp=smtp)
+    assert again.count("skipped") == 6 and inbox.received() == Counter(ADDRESSES)
+
+
+def test_a_refused_recipient_is_reported_and_retried_next_time(issue: Any, smtpd: Any) -> None:
+    inbox, smtp = smtpd
+    store, config, month = issue
+    _publish(issue)
+    inbox.refuse.add(ADDRESSES[1])
+    summary = send_issue(store, config, month, ADDRESSES[:3], EMAIL_NOW, smtp=smtp)
+    assert [r.outcome for r in summary.results] == ["sent", "refused", "sent"]
+    assert "550" in summary.refused[0].detail
+    inbox.refuse.clear()
+    summary = send_issue(store, config, month, ADDRESSES[:3], EMAIL_NOW, smtp=smtp)
+    assert {r.recipient: r.outcome for r in summary.results} == dict(
+        zip(ADDRESSES[:3], ["skipped", "sent", "skipped"], strict=True)
+    )
+    assert inbox.received() == Counter(ADDRESSES[:3])
+
+
+def test_a_proof_is_marked_and_never_recorded(issue: Any, smtpd: Any) -> None:
+    inbox, smtp = smtpd
+    store, config, month = issue  # not published: proofs are allowed
+    send_issue(store, config, month, ["editrice@labs.example.org"], EMAIL_NOW, smtp=smtp, test=True)
+    send_issue(store, config, month, ["editrice@labs.example.org"], EMAIL_NOW, smtp=smtp, test=True)
+    assert [m["Subject"] for _, m in inbox.messages] == ["[TEST] Infolettre — janvier 2022"] * 2
+    assert store.sent_recipients(month) == {}
+    with pytest.raises(
+        UsageError, match=r"not published yet: publish it first \(`curator publish --month 2022-01`\)"
+    ):
+        send_issue(store, config, month, ADDRESSES[:1], EMAIL_NOW, smtp=smtp)
+
+
+def test_rate_limit_spaces_the_messages(issue: Any, smtpd: Any) -> None:
+    _inbox, smtp = smtpd
+    store, config, month = issue
+    _publish(issue)
+    now = [100.0]
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(round(seconds, 3))
+        now[0] += seconds
+
+    send_issue(
+        store,
+        config,
+        month,
+        ADDRESSES[:4],
+        EMAIL_NOW,
+        smtp=smtp,
+        rate_limit=120,
+        sleep=sleep,
+        clock=lambda: now[0],
+    )
+    assert sleeps == [0.5, 0.5, 0.5]  # 120 a minute: one every half second
+
+
+def test_login_and_its_safeguards(issue: Any, smtpd: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    inbox, smtp = smtpd
+    store, config, month = issue
+    with pytest.raises(UsageError, match=PASSWORD_ENV):
+        send_issue(
+            store,
+            config,
+            month,
+            ADDRESSES[:1],
+            EMAIL_NOW,
+            smtp=SmtpSettings(**{**smtp.__dict__, "user": "u"}),
+            test=True,
+        )
+    remote = SmtpSettings(host="smtp.example.org", user="u", password="p")
+    with pytest.raises(UsageError, match="unencrypted: add --starttls or --ssl"):
+        send_issue(store, config, month, ADDRESSES[:1], EMAIL_NOW, smtp=remote, test=True)
+    with pytest.raises(SendError, match="refused the login of u"):
+        send_issue(
+            store,
+            config,
+            month,
+            ADDRESSES[:1],
+            EMAIL_NOW,
+            smtp=SmtpSettings(**{**smtp.__dict__, "user": "u", "password": "wrong"}),
+            test=True,
+        )
+    send_issue(
+        store,
+        config,
+        month,
+        ADDRESSES[:1],
+        EMAIL_NOW,
+        smtp=SmtpSettings(**{**smtp.__dict__, "user": "u", "password": "s3cret"}),
+        test=True,
+    )
+    assert inbox.logins[-1] == ("u", "s3cret") and len(inbox.messages) == 1
+
+
+def test_no_server_is_a_clear_error(issue: Any) -> None:
+    store, config, month = issue
+    with pytest.raises(SendError, match=r"cannot connect to the SMTP server 127\.0\.0\.1:\d+"):
+        send_issue(
+            store,
+            config,
+            month,
+            ADDRESSES[:1],
+            EMAIL_NOW,
+            smtp=SmtpSettings(host="127.0.0.1", port=_free_port(), timeout=5),
+            test=True,
+        )
+
+
+# --- recipients files ---------------------------------------------------------------------------
+
+
+def test_recipients_file_formats(tmp_path: Path) -> None:
+    path = tmp_path / "liste.csv"
+    path.write_text(
+        "\ufeffNom;Courriel\nA;a@ac-exemple.fr\n\n# en pause\nB;B@ac-exemple.fr\nB bis;b@AC-exemple.fr\n",
+        encoding="utf-8",
+    )
+    assert read_recipients(path) == ["a@ac-exemple.fr", "B@ac-exemple.fr"]
+    path.write_text("a@ac-exemple.fr\nb@ac-exemple.fr\n", encoding="utf-8")
+    assert read_recipients(path) == ["a@ac-exemple.fr", "b@ac-exemple.fr"]
+    path.write_text("email\na@ac-exemple.fr\npas une adresse\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"liste\.csv:3: 'pas une adresse' is not an email address"):
+        read_recipients(path)
+    path.write_text("nom,prenom\nA,B\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="no column named email"):
+        read_recipients(path)
+
+
+# --- the command -----------------------------------------------------------------------------------
+
+
+def test_send_command(issue: Any, smtpd: Any, tmp_path: Path) -> None:
+    inbox, smtp = smtpd
+    store, _config, _month = issue
+    _publish(issue)
+    store.close()
+    recipients = tmp_path / "abonnes.csv"
+    recipients.write_text("\n".join(ADDRESSES[:3]) + "\n")
+    base = [
+        "--db",
+        str(tmp_path / "curator.db"),
+        "--config",
+        str(tmp_path / "sources.yaml"),
+        "send",
+        "--month",
+        "2022-01",
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(smtp.port),
+    ]
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, [*base, "--test", "--to", "editrice@labs.example.org", "--recipients", str(recipients)]
+    )
+    assert result.exit_code == 2 and "leave out --recipients" in result.output
+    result = runner.invoke(cli, [*base, "--recipients", str(recipients), "--dry-run"])
+    assert result.exit_code == 0 and result.output.count("would send") == 3 and not inbox.messages
+    inbox.refuse.add(ADDRESSES[2])
+    result = runner.invoke(cli, [*base, "--recipients", str(recipients), "--to", "liste@listes.example.org"])
+    assert result.exit_code == 1, result.output
+    assert "REFUSED    lecteur3@ac-exemple.fr" in result.output
+    assert "2022-01: 3 sent, 0 already sent before, 1 refused." in result.output
+    inbox.refuse.clear()
+    result = runner.invoke(cli, [*base, "--recipients", str(recipients), "--to", "liste@listes.example.org"])
+    assert result.exit_code == 0, result.output
+    assert "2022-01: 1 sent, 3 already sent before, 0 refused." in result.output
+    assert inbox.received() == Counter([*ADDRESSES[:3], "liste@listes.example.org"])
+    result = runner.invoke(
+        cli, [*base[:-4], "--to", "x@y.example", "--smtp-host", "127.0.0.1", "--smtp-port", str(_free_port())]
+    )
+    assert result.exit_code == 1 and "cannot connect to the SMTP server" in result.output
