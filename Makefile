@@ -32,6 +32,9 @@ lint: install
 bench: install
 	$(BIN)/python benchmarks/fetch.py
 	$(BIN)/python benchmarks/submit.py
+	$(BIN)/python benchmarks/candidates.py
+	$(BIN)/python benchmarks/draft.py
+	$(BIN)/python benchmarks/archive.py
 
 clean:
 	rm -rf $(VENV) demo drafts .pytest_cache
