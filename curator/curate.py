@@ -31,12 +31,13 @@ _FOLD = _build_fold_table()
 
 def title_key(title: str) -> str:
     """A title reduced to what identifies a story: no accents, case, punctuation or « guillemets »."""
-    text = title.casefold()
+    text = _NON_WORD_RE.sub(" ", title.casefold())
     if not text.isascii():
         text = text.translate(_FOLD)
-        if not text.isascii():  # accents beyond Latin Extended: the slow, general way
+        if not text.isascii():  # letters beyond Latin Extended: the slow, general way
             text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return " ".join(_NON_WORD_RE.sub(" ", text).split())
+            text = _NON_WORD_RE.sub(" ", text)
+    return " ".join(text.split())
 
 
 def _words(text: str) -> str:
