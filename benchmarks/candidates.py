@@ -22,14 +22,10 @@ from pathlib import Path
 from curator import editorial
 from curator.config import parse_config
 from curator.demo import SAMPLE_CONFIG
-from curator.models import Entry, Month, Source
+from curator.models import Entry, Month
 from curator.store import Store
 
-WORDS = (
-    "innovation publique lab académie atelier design usagers numérique éducatif enseignants élèves "
-    "prototype communauté facilitation co-développement service public territoire école collège lycée "
-    "formation pédagogie évaluation expérimentation données plateforme réseau ambassadeurs"
-).split()
+WORDS = ["innovation", "publique", "lab", "académie", "atelier", "design", "usagers", "numérique", "éducatif", "enseignants", "élèves", "prototype", "communauté", "facilitation", "co-développement", "service", "public", "territoire", "école", "collège", "lycée", "formation", "pédagogie", "évaluation", "expérimentation", "données", "plateforme", "réseau", "ambassadeurs"]
 
 
 def build(path: Path, n_items: int, n_sources: int = 50) -> tuple[Store, object]:

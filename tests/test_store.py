@@ -66,7 +66,7 @@ def test_database_from_a_newer_curator_is_refused(tmp_path: Path) -> None:
 def test_not_a_database(tmp_path: Path) -> None:
     path = tmp_path / "c.db"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StoreError, match="c.db"):
+    with pytest.raises(StoreError, match=r"c\.db"):
         Store.open(path)
 
 
