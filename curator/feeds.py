@@ -395,8 +395,23 @@ def _drop_img_without_src(match: re.Match[str]) -> str:
     return match.group(0) if ' src="' in match.group(1) else ""
 
 
+_KEEP_SPACES = {"\u00a0": "\ue000", "\u202f": "\ue001"}  # no-break spaces (French typography)
+
+
 def _collapse(text: str) -> str:
-    return _SPACES_RE.sub(" ", text).strip()
+    """Runs of white space → one space, except no-break spaces, which are kept; ends stripped.
+
+    ``str.split`` is several times faster than a regular expression here (this
+    runs on every line of every summary), so no-break spaces are set aside first.
+    """
+    if "\u00a0" not in text and "\u202f" not in text:
+        return " ".join(text.split())
+    for keep, mark in _KEEP_SPACES.items():
+        text = text.replace(keep, mark)
+    text = " ".join(text.split())
+    for keep, mark in _KEEP_SPACES.items():
+        text = text.replace(mark, keep)
+    return text.strip()
 
 
 def _get(holder: Any, key: str) -> Any:

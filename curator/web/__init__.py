@@ -169,10 +169,11 @@ def create_app(
     _setup_errors(app)
     app.after_request(_security_headers)
 
-    from . import curation, editor, public  # noqa: F401 (curation adds routes to the editor blueprint)
+    from . import archive, curation, editor, public  # noqa: F401 (curation adds routes to the editor blueprint)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(editor.bp)
+    app.register_blueprint(archive.bp)
     return app
 
 
