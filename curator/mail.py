@@ -519,6 +519,7 @@ def send_issue(
             message["To"] = address
             mid = message_id(month, now, address, domain)
             message["Message-ID"] = mid
+            failure: OSError | smtplib.SMTPException | None = None
             try:
                 connection.send_message(message, from_addr=sender, to_addrs=[address])
             except smtplib.SMTPRecipientsRefused as exc:
@@ -527,9 +528,20 @@ def send_issue(
                 report(SendResult(address, "refused", detail))
                 _reset(connection)
                 continue
+            except smtplib.SMTPDataError as exc:
+                if not 500 <= exc.smtp_code < 600:
+                    failure = exc
+                else:
+                    # A permanent refusal of this one message (a full mailbox, a policy):
+                    # the others still get theirs, and a rerun does not stop here again.
+                    report(SendResult(address, "refused", _reply(exc)))
+                    _reset(connection)
+                    continue
             except (OSError, smtplib.SMTPException) as exc:
+                failure = exc
+            if failure is not None:
                 left = len(todo) - index
-                detail = _reply(exc) if isinstance(exc, smtplib.SMTPException) else str(exc)
+                detail = _reply(failure) if isinstance(failure, smtplib.SMTPException) else str(failure)
                 sent = sum(1 for r in results if r.outcome == "sent")
                 raise SendError(
                     f"sending stopped at {address} ({detail}): {sent} sent in this run, {left} left. "

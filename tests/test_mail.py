@@ -35,6 +35,7 @@ class Inbox:
         self.refuse: set[str] = set()  # 550 at RCPT for these
         self.logins: list[tuple[str, str]] = []
         self.lock = threading.Lock()
+        self.refuse_data: set[str] = set()
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if address in self.refuse:
@@ -48,6 +49,8 @@ class Inbox:
             if rcpt in self.fail_once:
                 self.fail_once.discard(rcpt)
                 return "451 4.3.0 Temporary failure, try again later"
+            if rcpt in self.refuse_data:
+                return "552 5.2.2 Mailbox full"
             message = email.message_from_bytes(envelope.content, policy=email.policy.default)
             self.messages.append((rcpt, message))  # type: ignore[arg-type]
         return "250 2.0.0 Message accepted"
@@ -159,6 +162,17 @@ def test_a_refused_recipient_is_reported_and_retried_next_time(issue: Any, smtpd
         zip(ADDRESSES[:3], ["skipped", "sent", "skipped"], strict=True)
     )
     assert inbox.received() == Counter(ADDRESSES[:3])
+
+
+def test_a_mailbox_refused_at_data_does_not_block_the_others(issue: Any, smtpd: Any) -> None:
+    inbox, smtp = smtpd
+    store, config, month = issue
+    _publish(issue)
+    inbox.refuse_data.add(ADDRESSES[1])
+    for _ in range(2):  # a rerun gets past it too
+        summary = send_issue(store, config, month, ADDRESSES[:3], EMAIL_NOW, smtp=smtp)
+        assert ("refused", "552 5.2.2 Mailbox full") in [(r.outcome, r.detail) for r in summary.results]
+    assert inbox.received() == Counter([ADDRESSES[0], ADDRESSES[2]])
 
 
 def test_a_proof_is_marked_and_never_recorded(issue: Any, smtpd: Any) -> None:
