@@ -483,7 +483,10 @@ def issue_view(store: Store, config: Config, month: Month) -> IssueView:
     issue = require_issue(store, month)
     picks = store.picks(month)
     items = store.items_by_ids(p.ref_id for p in picks if p.kind == "item")
-    reports = {r.id: r for r in store.reports(ids=[p.ref_id for p in picks if p.kind == "report"])}
+    # A report that is no longer approved never reaches readers, even if it is still picked.
+    reports = {
+        r.id: r for r in store.reports(ids=[p.ref_id for p in picks if p.kind == "report"]) if r.status == "approved"
+    }
     titles = {s.id: (s.title or s.id) for s in config.sources}
     labs = {lab.id: lab for lab in config.labs}
     source_lab = {s.id: s.lab for s in config.sources}

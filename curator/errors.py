@@ -68,5 +68,13 @@ class ConflictError(CuratorError):
     """A stale edit: somebody else changed the same thing first."""
 
 
+class InUseError(ConflictError):
+    """The thing is used by an issue (picked, or in a published issue); ``month`` says which."""
+
+    def __init__(self, message: str, month: object) -> None:
+        self.month = month
+        super().__init__(message)
+
+
 class RenderError(CuratorError):
     """A template could not be rendered; the message names the template."""

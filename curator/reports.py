@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -13,7 +15,7 @@ from babel.numbers import format_decimal
 from markupsafe import Markup
 
 from .config import Config
-from .errors import UsageError
+from .errors import InUseError, UsageError
 from .i18n import DEFAULT_LOCALE, gettext
 from .markup import markdown_to_html
 from .models import Report
@@ -283,9 +285,20 @@ def new_submission_key() -> str:
 def submit(
     store: Store, submission: Submission, now: datetime, *, key: str | None = None
 ) -> tuple[Report, bool]:
-    """Store a submission as a pending report; (the report, False) when ``key`` was already stored."""
+    """Store a submission as a pending report; (the report, False) when it was already stored.
+
+    ``key`` identifies one display of the form. The stored key adds a hash of
+    the content: the same form sent twice is stored once, while a different
+    report sent from the same page (the Back button) is a new one.
+    """
+    content = json.dumps(
+        [submission.lab, submission.lab_other, submission.author_name, submission.author_email, submission.title,
+         submission.summary, submission.body, submission.link, list(submission.tags), submission.license],
+        ensure_ascii=False,
+    )
+    digest = hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
     report_id, created = store.add_report(
-        submission_key=key or new_submission_key(),
+        submission_key=f"{key or new_submission_key()}:{digest}",
         lab=submission.lab,
         lab_other=submission.lab_other,
         author_name=submission.author_name,
@@ -338,18 +351,25 @@ def reject(
 ) -> Report:
     """Reject a report with a reason (kept with it and in its history)."""
     reason = validate_reason(reason, locale=locale)
-    report = store.report(report_id)
-    if report.status == "rejected":
-        raise UsageError(f"report {report_id} is already rejected")
-    changed, _change = store.change_report(
-        report_id,
-        {"status": "rejected", "reject_reason": reason},
-        editor=editor,
-        action="rejected",
-        now=now,
-        reason=reason,
-        expected_version=report.version if expected_version is None else expected_version,
-    )
+    with store.write():
+        report = store.report(report_id)
+        if report.status == "rejected":
+            raise UsageError(f"report {report_id} is already rejected")
+        for pick, _state in store.picks_of("report", report_id):
+            raise InUseError(
+                f"report r{report_id} is picked in the issue {pick.month}: take it out first "
+                f"(`curator unpick r{report_id} --month {pick.month}`), then reject it",
+                pick.month,
+            )
+        changed, _change = store.change_report(
+            report_id,
+            {"status": "rejected", "reject_reason": reason},
+            editor=editor,
+            action="rejected",
+            now=now,
+            reason=reason,
+            expected_version=report.version if expected_version is None else expected_version,
+        )
     return changed
 
 
@@ -369,9 +389,17 @@ def edit(
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
         raise UsageError(f"an editor cannot change {', '.join(sorted(unknown))}")
-    report, change = store.change_report(
-        report_id, dict(values), editor=editor, action="edited", now=now, expected_version=expected_version
-    )
+    with store.write():
+        for pick, state in store.picks_of("report", report_id):
+            if state == "published":
+                raise InUseError(
+                    f"report r{report_id} is in the published issue {pick.month}, which is frozen: "
+                    f"reopen it first (`curator issue reopen --month {pick.month}`)",
+                    pick.month,
+                )
+        report, change = store.change_report(
+            report_id, dict(values), editor=editor, action="edited", now=now, expected_version=expected_version
+        )
     return report, change is not None
 
 

@@ -1151,6 +1151,15 @@ class Store:
         )
         return self._pick(rows[0]) if rows else None
 
+    def picks_of(self, kind: str, ref_id: int) -> list[tuple[Pick, str]]:
+        """Every pick of an item or a report, with the state of its issue (draft or published)."""
+        rows = self._rows(
+            """SELECT p.*, i.state AS issue_state FROM picks p JOIN issues i ON i.month = p.month
+               WHERE p.kind = ? AND p.ref_id = ? ORDER BY p.month""",
+            [kind, ref_id],
+        )
+        return [(self._pick(r), r["issue_state"]) for r in rows]
+
     def published_refs(self) -> set[tuple[str, int]]:
         """(kind, id) of everything already placed in a published issue."""
         return {

@@ -604,3 +604,42 @@ def test_a_submission_dataclass_round_trips_through_the_store(store: Store) -> N
         (),
         "cc-by-4.0",
     )
+
+
+def test_a_picked_report_cannot_be_rejected_and_a_published_one_cannot_be_edited(tmp_path: Path) -> None:
+    """A rejected report must never go out in an issue; a published issue stays as it was sent."""
+    from curator import editorial
+    from curator.errors import InUseError
+    from curator.models import Month
+    from curator.reports import approve, edit, reject, submit, validate_submission
+
+    config = load_config(write_test_config(tmp_path))
+    now = datetime(2022, 1, 20, tzinfo=UTC)
+    month = Month.parse("2022-01")
+    with Store.open(tmp_path / "c.db") as store:
+        report, _ = submit(store, validate_submission(VALID_REPORT, config), now)
+        approve(store, report.id, editor="e", now=now)
+        editorial.pick(store, config, month, f"r{report.id}", now)
+        with pytest.raises(InUseError, match=r"unpick r\d+ --month 2022-01"):
+            reject(store, report.id, reason="Finalement non", editor="e", now=now)
+        editorial.publish(store, config, month, now)
+        with pytest.raises(InUseError, match="reopen"):
+            edit(store, report.id, {"title": "Autre titre"}, editor="e", now=now)
+        assert store.report(report.id).status == "approved"
+        assert [p.ref for p in editorial.issue_view(store, config, month).picks] == [f"r{report.id}"]
+
+
+def test_another_report_sent_from_the_same_page_is_kept(tmp_path: Path) -> None:
+    """The Back button brings back the same form, and its key: a different report is still a new one."""
+    from curator.reports import submit, validate_submission
+
+    config = load_config(write_test_config(tmp_path))
+    now = datetime(2022, 1, 20, tzinfo=UTC)
+    with Store.open(tmp_path / "c.db") as store:
+        first, created = submit(store, validate_submission(VALID_REPORT, config), now, key="k" * 32)
+        again, created_again = submit(store, validate_submission(VALID_REPORT, config), now, key="k" * 32)
+        other, created_other = submit(
+            store, validate_submission({**VALID_REPORT, "title": "Un autre retour"}, config), now, key="k" * 32
+        )
+        assert created and not created_again and again.id == first.id
+        assert created_other and other.id != first.id

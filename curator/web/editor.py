@@ -14,7 +14,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from werkzeug.wrappers import Response
 
 from ..editors import LoginFailed, LoginLimit, TooManyAttempts, authenticate, session_token
-from ..errors import ConflictError, NotFoundError, UsageError
+from ..errors import ConflictError, InUseError, NotFoundError, UsageError
 from ..i18n import gettext
 from ..reports import (
     EDITABLE_FIELDS,
@@ -223,6 +223,12 @@ def reject_report(report_id: int) -> Any:
         return _report_page(report_id, errors=exc.errors, reason=reason, status=422)
     except NotFoundError:
         return _report_page(report_id)
+    except InUseError as exc:
+        flash(
+            _("This report is in the issue %(month)s: take it out of the issue first, then reject it.", month=exc.month),
+            "error",
+        )
+        return _see_other("editor.show", report_id=report_id)
     except ConflictError:
         flash(_("Someone else changed this report in the meantime: check it again before deciding."), "error")
         return _see_other("editor.show", report_id=report_id)
@@ -272,6 +278,14 @@ def edit_report(report_id: int) -> Any:
         )
     except InvalidReport as exc:
         return page(values, exc.errors, _expected_version() or report.version, 422)
+    except InUseError as exc:
+        errors = {
+            "_form": _(
+                "This report is in the published issue %(month)s, which is frozen: reopen the issue first.",
+                month=exc.month,
+            )
+        }
+        return page(values, errors, report.version, 409)
     except ConflictError:
         errors = {
             "_form": _(

@@ -90,7 +90,9 @@ def _too_many(values: dict[str, Any], key: str) -> Response:
 @bp.route("/contribuer", methods=["GET", "POST"])
 def contribute() -> Any:
     if request.method == "GET":
-        return _render_form({"tags": []}, {}, new_submission_key())
+        html, status = _render_form({"tags": []}, {}, new_submission_key())
+        # Each display carries its own submission key: no cache may hand one to several people.
+        return Response(html, status=status, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
     web = state()
     settings = web.settings
