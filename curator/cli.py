@@ -38,6 +38,7 @@ class MonthType(click.ParamType):
 
 
 MONTH = MonthType()
+ID = click.IntRange(1, 999_999_999_999_999_999)  # a stored id: SQLite integers are 64-bit
 
 
 class State:
@@ -401,7 +402,7 @@ def reports_list(state: State, status: str | None, as_json: bool) -> None:
 
 
 @reports.command("show")
-@click.argument("report_id", metavar="ID", type=int)
+@click.argument("report_id", metavar="ID", type=ID)
 @click.option("--json", "as_json", is_flag=True, help="Print the report and its history as JSON.")
 @pass_state
 def reports_show(state: State, report_id: int, as_json: bool) -> None:
@@ -447,7 +448,7 @@ def reports_show(state: State, report_id: int, as_json: bool) -> None:
 
 
 @reports.command("approve")
-@click.argument("report_id", metavar="ID", type=int)
+@click.argument("report_id", metavar="ID", type=ID)
 @pass_state
 def reports_approve(state: State, report_id: int) -> None:
     """Approve a report: it becomes a candidate for the « Retours d'expérience » section."""
@@ -458,7 +459,7 @@ def reports_approve(state: State, report_id: int) -> None:
 
 
 @reports.command("reject")
-@click.argument("report_id", metavar="ID", type=int)
+@click.argument("report_id", metavar="ID", type=ID)
 @click.option("--reason", required=True, help="Why it is rejected (kept with the report, for the editors).")
 @pass_state
 def reports_reject(state: State, report_id: int, reason: str) -> None:
@@ -667,11 +668,10 @@ def pick(
         section=section,
         position=position,
         note=note,
+        title=title_override,
+        summary=summary_override,
         by=_cli_user(),
     )
-    overrides = {k: v for k, v in (("title", title_override), ("summary", summary_override)) if v is not None}
-    if overrides:
-        p = editorial.edit_pick(state.store, state.config, month, ref, now, by=_cli_user(), **overrides)
     click.echo(f"{p.ref} is #{p.position} in {p.section} of {month}.")
 
 
@@ -810,7 +810,7 @@ def event_list(state: State, month: Month, as_json: bool) -> None:
 
 
 @event.command("remove")
-@click.argument("event_id", type=int)
+@click.argument("event_id", metavar="ID", type=ID)
 @click.option("--month", type=MONTH, required=True, help="The issue's month.")
 @pass_state
 def event_remove(state: State, event_id: int, month: Month) -> None:
@@ -996,8 +996,9 @@ _BASE_URL_HELP = "The archive's public address, for feeds and the sitemap (defau
 
 
 def _print_build(report: Any) -> None:
+    issues = f"{len(report.issues)} issue" + ("s" if len(report.issues) != 1 else "")
     click.echo(
-        f"Archive of {len(report.issues)} issues in {report.out_dir}/: {len(report.written)} files written, "
+        f"Archive of {issues} in {report.out_dir}/: {len(report.written)} files written, "
         f"{report.kept} unchanged, {len(report.removed)} removed ({report.seconds:.2f} s)."
     )
     click.echo(f"Open {report.out_dir / 'index.html'} or serve the folder (`curator serve` serves it at /).")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -181,7 +182,25 @@ def load_config(path: str | Path) -> Config:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the file: {exc}", path=str(p)) from None
-    return parse_config(text, str(p))
+    config = parse_config(text, str(p))
+    check_settings(config)
+    return config
+
+
+def check_settings(config: Config) -> None:
+    """Validate the ``curation:``, ``email:`` and ``web:`` blocks now, so that a mistake in
+    them fails every command (exit 2, naming the field) rather than only the one that reads them."""
+    from .curate import curation_settings
+
+    curation_settings(config.extra.get("curation"), str(config.path))
+    if "email" in config.extra:
+        from .mail import email_settings
+
+        email_settings(config)
+    if "web" in config.extra:
+        from .web.settings import web_settings
+
+        web_settings(config)
 
 
 def parse_config(text: str, path: str = "sources.yaml") -> Config:
@@ -235,6 +254,8 @@ def parse_config(text: str, path: str = "sources.yaml") -> Config:
             raise r.error(
                 f"unknown section {src.section!r} (known: {', '.join(sorted(section_ids))})", "section"
             )
+        if src.section is not None and next(s for s in sections if s.id == src.section).kind != "items":
+            raise r.error(f"the section {src.section!r} holds the édito or the agenda, not items", "section")
         if src.lab is not None and src.lab not in lab_ids:
             raise r.error(f"unknown lab {src.lab!r}: add it under 'labs' first", "lab")
         for tag in src.tags:
@@ -315,6 +336,15 @@ def _newsletter(r: _Reader) -> Newsletter:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise r.error(f"unknown time zone {tz!r}: use a name such as Europe/Paris", "timezone") from None
+    for name in ("title", "publisher", "from", "reply_to", "issue_title"):
+        if any(ord(c) < 32 or ord(c) == 127 for c in r.str(name)):
+            raise r.error("must be on one line, without control characters", name)
+    sender = r.str("from")
+    if sender and "@" not in parseaddr(sender)[1]:
+        raise r.error(f"{sender!r} has no e-mail address: write it as 'Name <address@example.org>'", "from")
+    reply_to = r.str("reply_to")
+    if reply_to and "@" not in parseaddr(reply_to)[1]:
+        raise r.error(f"{reply_to!r} is not an e-mail address", "reply_to")
     site_url = r.url("site_url", required=True)
     if not site_url.endswith("/"):
         site_url += "/"

@@ -149,7 +149,7 @@ def parse_ref(ref: str) -> tuple[str, int]:
     else:
         if text.startswith("item:"):
             text = text[5:]
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
         from .errors import UsageError
 
         raise UsageError(f"invalid id {ref!r}: use an item id (123) or a report id (r5), as shown by `curator candidates`")

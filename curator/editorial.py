@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from . import curate
 from .config import Config
 from .curate import Candidate, CurationSettings, SourceInfo, make_ref, parse_ref
-from .errors import ConflictError, NotFoundError, UsageError
+from .errors import ConflictError, InUseError, NotFoundError, UsageError
 from .i18n import format_month
 from .markup import markdown_to_html
 from .models import Event, Issue, Item, Lab, Month, Pick, Report, Section
@@ -34,6 +34,11 @@ def default_title(config: Config, month: Month) -> str:
 def get_issue(store: Store, config: Config, month: Month, now: datetime) -> Issue:
     """The month's issue, created (as a draft, with its default title) on first use."""
     return store.issue(month) or store.create_issue(month, default_title(config, month), now)
+
+
+def peek_issue(store: Store, config: Config, month: Month, now: datetime) -> Issue:
+    """The month's issue as stored, or as it will be created (version 0), without writing anything."""
+    return store.issue(month) or Issue(month, default_title(config, month), "", "draft", None, 0, now, now)
 
 
 def require_issue(store: Store, month: Month) -> Issue:
@@ -198,11 +203,16 @@ def explain(config: Config, now: datetime, found: Sequence[Candidate]) -> list[C
 
 
 def _section(config: Config, section_id: str) -> Section:
+    """A section that takes picks (kind: items); the édito and the agenda have their own commands."""
+    known = ", ".join(s.id for s in config.sections if s.kind == "items")
     try:
-        return config.section(section_id)
+        section = config.section(section_id)
     except KeyError:
-        known = ", ".join(s.id for s in config.sections)
         raise UsageError(f"unknown section {section_id!r} (sections in {config.path}: {known})") from None
+    if section.kind != "items":
+        command = "curator edito" if section.kind == "edito" else "curator event add"
+        raise UsageError(f"the section {section_id!r} is the {section.kind}: use `{command}` (sections that take picks: {known})")
+    return section
 
 
 def _resolve(store: Store, config: Config, kind: str, ref_id: int) -> Candidate:
@@ -228,19 +238,34 @@ def pick(
     section: str | None = None,
     position: int | None = None,
     note: str | None = None,
+    title: str | None = None,
+    summary: str | None = None,
     by: str | None = None,
     expected_version: int | None = None,
 ) -> Pick:
-    """Place an item (``"123"``) or a report (``"r5"``) in a section of the month's issue."""
+    """Place an item (``"123"``) or a report (``"r5"``) in a section of the month's issue.
+
+    Already picked, it moves (to ``position``, else it keeps its place within
+    its section, else it goes last in the new one). ``note``, ``title`` and
+    ``summary`` set the editor's note and overrides in the same transaction.
+    """
     kind, ref_id = parse_ref(ref)
-    issue = _editable(store, config, month, now)
     candidate = _resolve(store, config, kind, ref_id)
-    target = _section(config, section or candidate.section or _items_section(config))
     if position is not None and position < 1:
         raise UsageError("--position starts at 1")
+    overrides = _overrides(note=note, title=title, summary=summary)
     with store.write():
+        issue = _editable(store, config, month, now)
         _check_version(store, issue, expected_version)
+        for other, state in store.picks_of(kind, ref_id):
+            if state == "published" and other.month != month:
+                raise InUseError(
+                    f"{ref} was already published in the issue {other.month}: an article goes out once",
+                    other.month,
+                )
         existing = store.pick_for(month, kind, ref_id)
+        target = _section(config, section or (existing.section if existing else None) or candidate.section
+                          or _items_section(config))
         if target.max_picks is not None and (existing is None or existing.section != target.id):
             count = len(store.picks(month, target.id))
             if count >= target.max_picks:
@@ -248,16 +273,40 @@ def pick(
                     f"the section {target.id!r} already has its maximum of {target.max_picks} picks: "
                     f"unpick one first or raise max_picks in {config.path}"
                 )
-        result = store.place_pick(month, kind, ref_id, target.id, position, now, by=by, note=note)
+        if existing is not None and position is None and existing.section == target.id:
+            position = existing.position
+        result = store.place_pick(month, kind, ref_id, target.id, position, now, by=by)
+        if overrides:
+            result = store.edit_pick(month, kind, ref_id, now, by=by, **overrides)
         store.touch_issue(month, now)
     return result
 
 
+def _overrides(**values: str | None) -> dict[str, str | None]:
+    """Validated note and overrides: empty text restores the original (the note becomes empty)."""
+    cleaned: dict[str, str | None] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        text = value.strip()
+        if name == "title" and len(text) > 300:
+            raise UsageError("a title override is at most 300 characters")
+        if name in ("summary", "note") and len(text) > 5_000:
+            raise UsageError(f"a {name} is at most 5,000 characters")
+        cleaned[name] = text if (text or name == "note") else None
+    return cleaned
+
+
 def _check_version(store: Store, issue: Issue, expected_version: int | None) -> None:
+    """Refuse a change made from a page drawn at another version of the issue.
+
+    Version 0 stands for an issue that did not exist yet when the page was drawn:
+    it matches the issue just created for this change (version 1), not a later one.
+    """
     if expected_version is None:
         return
     current = store.issue(issue.month)
-    if current is None or current.version != expected_version:
+    if current is None or current.version != max(expected_version, 1):
         raise ConflictError(
             f"the issue {issue.month} was changed by someone else in the meantime: reload it and try again"
         )
@@ -273,8 +322,8 @@ def unpick(
     expected_version: int | None = None,
 ) -> Pick:
     kind, ref_id = parse_ref(ref)
-    issue = _editable(store, config, month, now)
     with store.write():
+        issue = _editable(store, config, month, now)
         _check_version(store, issue, expected_version)
         removed = store.remove_pick(month, kind, ref_id)
         store.touch_issue(month, now)
@@ -324,13 +373,9 @@ def edit_pick(
 ) -> Pick:
     """Set a pick's ``note``, ``title`` or ``summary`` override (empty text restores the original)."""
     kind, ref_id = parse_ref(ref)
-    _editable(store, config, month, now)
-    cleaned = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in values.items()}
-    if "note" in cleaned:
-        cleaned["note"] = cleaned["note"] or ""
-    if cleaned.get("title") is not None and len(cleaned["title"] or "") > 300:
-        raise UsageError("a title override is at most 300 characters")
+    cleaned = _overrides(**values)
     with store.write():
+        _editable(store, config, month, now)
         result = store.edit_pick(
             month, kind, ref_id, now, expected_version=expected_version, by=by, **cleaned
         )
@@ -347,10 +392,12 @@ def set_edito(
     *,
     expected_version: int | None = None,
 ) -> Issue:
-    _editable(store, config, month, now)
     if len(text) > 20_000:
         raise UsageError("the édito is at most 20,000 characters")
-    return store.update_issue(month, now, expected_version=expected_version, edito=text.strip())
+    with store.write():
+        issue = _editable(store, config, month, now)
+        _check_version(store, issue, expected_version)
+        return store.update_issue(month, now, edito=text.strip())
 
 
 def set_title(
@@ -362,11 +409,13 @@ def set_title(
     *,
     expected_version: int | None = None,
 ) -> Issue:
-    _editable(store, config, month, now)
     title = " ".join(title.split())
     if not title or len(title) > 200:
         raise UsageError("an issue title is 1 to 200 characters")
-    return store.update_issue(month, now, expected_version=expected_version, title=title)
+    with store.write():
+        issue = _editable(store, config, month, now)
+        _check_version(store, issue, expected_version)
+        return store.update_issue(month, now, title=title)
 
 
 def add_event(
@@ -384,7 +433,6 @@ def add_event(
     link: str | None = None,
 ) -> Event:
     """Add an agenda entry; naive times are read in the newsletter's time zone (Europe/Paris)."""
-    _editable(store, config, month, now)
     tz = _tz(config)
     starts_at = starts_at if starts_at.tzinfo else starts_at.replace(tzinfo=tz)
     if ends_at is not None:
@@ -398,6 +446,7 @@ def add_event(
         if url and normalise_url(url) is None:
             raise UsageError(f"the {name} {url!r} is not an http(s) URL")
     with store.write():
+        _editable(store, config, month, now)
         event = store.add_event(
             month,
             now,
@@ -414,8 +463,8 @@ def add_event(
 
 
 def remove_event(store: Store, config: Config, month: Month, event_id: int, now: datetime) -> Event:
-    _editable(store, config, month, now)
     with store.write():
+        _editable(store, config, month, now)
         event = store.remove_event(month, event_id)
         store.touch_issue(month, now)
     return event
@@ -478,9 +527,12 @@ class IssueView:
         return [p for s in self.sections for p in s.picks]
 
 
-def issue_view(store: Store, config: Config, month: Month) -> IssueView:
-    """Everything a template needs about an issue: sections with resolved picks, events, édito."""
-    issue = require_issue(store, month)
+def issue_view(store: Store, config: Config, month: Month, issue: Issue | None = None) -> IssueView:
+    """Everything a template needs about an issue: sections with resolved picks, events, édito.
+
+    ``issue`` may be given (e.g. from ``peek_issue``) to show one that is not stored yet.
+    """
+    issue = issue or require_issue(store, month)
     picks = store.picks(month)
     items = store.items_by_ids(p.ref_id for p in picks if p.kind == "item")
     # A report that is no longer approved never reaches readers, even if it is still picked.

@@ -9,7 +9,7 @@ from typing import Any
 
 from .errors import UsageError
 
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 
 @dataclass(frozen=True, order=True)
@@ -20,7 +20,7 @@ class Month:
     month: int
 
     def __post_init__(self) -> None:
-        if not 1 <= self.month <= 12 or not 1900 <= self.year <= 9999:
+        if not 1 <= self.month <= 12 or not 1900 <= self.year <= 9998:
             raise UsageError(f"invalid month {self.year:04d}-{self.month:02d}: use YYYY-MM, e.g. 2022-01")
 
     @classmethod

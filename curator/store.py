@@ -690,11 +690,21 @@ class Store:
                     new += 1
                 elif hashes.get(item_id) != h:
                     flush()  # the row to update may be one written by this call
+                    if self._owner(item_id) not in (None, source_id):
+                        # An article shared with another source: the source that brought it
+                        # first owns what it shows, or each fetch would rewrite it in turn.
+                        continue
                     self._update_item(item_id, e, h, now_s)
                     hashes[item_id] = h
                     updated += 1
             flush()
         return SaveResult(new, updated)
+
+    def _owner(self, item_id: int) -> str | None:
+        row = self.conn.execute(
+            "SELECT source_id FROM item_sources WHERE item_id = ? ORDER BY first_seen, source_id LIMIT 1", (item_id,)
+        ).fetchone()
+        return str(row[0]) if row else None
 
     def _update_item(self, item_id: int, e: Entry, h: str, now_s: str) -> None:
         sets = (

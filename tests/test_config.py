@@ -58,6 +58,8 @@ def test_valid_minimal() -> None:
         (lambda t: t.replace("tags: [design]}", "tags: [design], enabled: maybe}"), "field 'enabled': expected true or false"),
         (lambda t: t.replace("{id: s1", "{id: 'Bad Id'"), "is not a valid id"),
         (lambda t: t + "  - {id: s1, url: https://example.org/other}\n", "sources[s1], field 'id': duplicate id 's1'"),
+        (lambda t: t.replace("publisher: Lab,", 'publisher: Lab, from: "a <x@y.fr>\\nBcc: z@w.fr",'), "field 'from': must be on one line"),
+        (lambda t: t.replace("publisher: Lab,", "publisher: Lab, from: Infolettre,"), "field 'from': 'Infolettre' has no e-mail address"),
     ],
 )
 def test_errors_name_file_entry_and_field(change, expected) -> None:  # type: ignore[no-untyped-def]
@@ -65,6 +67,16 @@ def test_errors_name_file_entry_and_field(change, expected) -> None:  # type: ig
         parse_config(change(VALID), "x.yaml")
     assert expected in str(info.value)
     assert str(info.value).startswith("x.yaml")
+
+
+def test_every_block_is_checked_when_the_file_is_loaded(tmp_path: Path) -> None:
+    for block, field in (("curation: {windw: same}", "windw"), ("web: {submision_limit: 3}", "submision_limit"),
+                         ("email: {rate: 3}", "rate")):
+        path = tmp_path / "sources.yaml"
+        path.write_text(VALID + block + "\n")
+        result = CliRunner().invoke(cli, ["--db", str(tmp_path / "c.db"), "--config", str(path), "sources"])
+        assert result.exit_code == 2, (block, result.output)
+        assert field in result.output
 
 
 def test_invalid_yaml_gives_its_line() -> None:

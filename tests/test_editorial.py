@@ -214,3 +214,30 @@ def test_cli_curation_round_trip(tmp_path: Path, store: Store, config) -> None: 
     assert result.exit_code == 2 and "invalid id" in result.output
     result = runner.invoke(cli, [*base, "issue", "show", "--month", "2021-05"])
     assert result.exit_code == 1 and "no issue for 2021-05" in result.output.replace("there is no issue for", "no issue for")
+
+
+def test_picking_rules_from_the_review(store: Store, config) -> None:  # type: ignore[no-untyped-def]
+    v = _ids(store, "la27eregion")
+    # Only sections that take picks.
+    with pytest.raises(UsageError, match="is the edito: use `curator edito`"):
+        editorial.pick(store, config, JAN, v[0], NOW, section="edito")
+    with pytest.raises(UsageError, match="curator event add"):
+        editorial.pick(store, config, JAN, v[0], NOW, section="agenda")
+    # Picking again with a note keeps the place; a bad override changes nothing.
+    for ref in v[:3]:
+        editorial.pick(store, config, JAN, ref, NOW)
+    editorial.pick(store, config, JAN, v[0], NOW, note="Une note")
+    assert [(p.ref, p.position) for p in store.picks(JAN, "veille")] == [(v[0], 1), (v[1], 2), (v[2], 3)]
+    with pytest.raises(UsageError, match="300"):
+        editorial.pick(store, config, JAN, v[3], NOW, title="x" * 301)
+    assert store.pick_for(JAN, "item", int(v[3])) is None
+    # An article goes out once.
+    editorial.publish(store, config, JAN, NOW)
+    from curator.errors import InUseError
+
+    with pytest.raises(InUseError, match="already published in the issue 2022-01"):
+        editorial.pick(store, config, Month.parse("2022-02"), v[0], NOW)
+    # Ids must be plain, bounded numbers.
+    for bad in ("²", "99999999999999999999", "-1", "r"):
+        with pytest.raises(UsageError):
+            editorial.pick(store, config, Month.parse("2022-02"), bad, NOW)

@@ -92,10 +92,15 @@ def test_identity_update_and_cross_source_dedup(store: Store) -> None:
     r = store.save_entries("a", [entry("g1", "Un (mis à jour)", "https://x.example/1")], later)
     assert (r.new, r.updated) == (0, 1)
     r = store.save_entries("b", [entry("other-guid", "Un, ailleurs", "https://x.example/1")], later)
-    assert (r.new, r.updated) == (0, 1)
+    assert (r.new, r.updated) == (0, 0)  # linked, but source "a" brought it first and owns its text
     items = {i.url: i for i in store.items()}
     assert items["https://x.example/1"].sources == ("a", "b")
+    assert items["https://x.example/1"].title == "Un (mis à jour)"
     assert store.count("items") == 2
+    for _ in range(2):  # fetching both again rewrites nothing
+        ra = store.save_entries("a", [entry("g1", "Un (mis à jour)", "https://x.example/1")], later)
+        rb = store.save_entries("b", [entry("other-guid", "Un, ailleurs", "https://x.example/1")], later)
+        assert (ra.updated, rb.updated) == (0, 0)
 
 
 def test_published_falls_back_to_first_seen(store: Store) -> None:

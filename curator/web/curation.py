@@ -90,8 +90,8 @@ def issue(month: str) -> Any:
     m = _month(month)
     web = state()
     store = get_store()
-    issue = editorial.get_issue(store, web.config, m, web.now()) if store.issue(m) is None else store.issue(m)
-    view = editorial.issue_view(store, web.config, m)
+    issue = editorial.peek_issue(store, web.config, m, web.now())  # a GET writes nothing
+    view = editorial.issue_view(store, web.config, m, issue)
     return render_template(
         "web/editor/issue.html", issue=issue, view=view, month=str(m), sections=web.config.sections
     )
@@ -102,7 +102,7 @@ def candidates(month: str) -> Any:
     m = _month(month)
     web = state()
     store = get_store()
-    issue = store.issue(m) or editorial.get_issue(store, web.config, m, web.now())
+    issue = editorial.peek_issue(store, web.config, m, web.now())
     filters = {k: request.args.get(k) or None for k in ("q", "section", "source", "lab", "theme")}
     try:
         found = editorial.candidates(
@@ -271,7 +271,7 @@ def add_event(month: str) -> Response:
     return _run(m, action, _("Event added."), "#agenda")
 
 
-@bp.route("/numeros/<month>/evenements/<int:event_id>/supprimer", methods=["POST"])
+@bp.route("/numeros/<month>/evenements/<int(max=999999999999999999):event_id>/supprimer", methods=["POST"])
 def remove_event(month: str, event_id: int) -> Response:
     m = _month(month)
     web = state()

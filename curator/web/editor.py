@@ -176,7 +176,7 @@ def _report_page(
     return html, status
 
 
-@bp.route("/retours/<int:report_id>")
+@bp.route("/retours/<int(max=999999999999999999):report_id>")
 def show(report_id: int) -> Any:
     return _report_page(report_id)
 
@@ -188,7 +188,7 @@ def _expected_version() -> int | None:
         return None
 
 
-@bp.route("/retours/<int:report_id>/approuver", methods=["POST"])
+@bp.route("/retours/<int(max=999999999999999999):report_id>/approuver", methods=["POST"])
 def approve_report(report_id: int) -> Any:
     web = state()
     try:
@@ -205,7 +205,7 @@ def approve_report(report_id: int) -> Any:
     return _see_other("editor.index")
 
 
-@bp.route("/retours/<int:report_id>/refuser", methods=["POST"])
+@bp.route("/retours/<int(max=999999999999999999):report_id>/refuser", methods=["POST"])
 def reject_report(report_id: int) -> Any:
     web = state()
     reason = request.form.get("reason", "")
@@ -239,7 +239,7 @@ def reject_report(report_id: int) -> Any:
     return _see_other("editor.index")
 
 
-@bp.route("/retours/<int:report_id>/modifier", methods=["GET", "POST"])
+@bp.route("/retours/<int(max=999999999999999999):report_id>/modifier", methods=["GET", "POST"])
 def edit_report(report_id: int) -> Any:
     web = state()
     store = get_store()
