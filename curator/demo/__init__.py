@@ -103,6 +103,13 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> None:
         echo(f"   plain text:  {paths.text}")
         echo(f"   to open in a mail client: {paths.eml}")
 
+        from ..archive import publish_demo
+
+        echo(f"\n5. Publishing {month} to the web archive")
+        archive = publish_demo(store, config, directory, now)
+        echo(f"   open {archive / 'index.html'} in a browser (it works straight from the disk),")
+        echo("   or serve it with the web app below, at http://127.0.0.1:8000/")
+
     cli = f"curator --db {db_path} --config {config_path}"
     echo("\nDone. Next:")
     echo(f"   {cli} candidates --month {month}      # the ranked candidates, with their reasons")

@@ -1,0 +1,128 @@
+"""The static archive: builds every published issue into a folder, swapped in atomically.
+
+``build_archive`` writes the whole site (index, a page per issue with its
+email version and agenda, a page and an Atom feed per lab, a page per theme,
+the Atom feed of the issues, search, sitemap, 404 and accessibility pages)
+into a folder beside ``out_dir`` and puts it in place with one rename (the
+previous archive stays beside it, ``.archive.spare``, for the next build to
+recycle). Only published issues appear. A file whose inputs did not change
+since the previous build is kept as it was (same bytes, same mtime), so
+publishing one more issue rewrites only the pages it changes.
+
+    from curator.archive import build_archive, publish_issue
+    done = publish_issue(store, config, Month.parse("2022-01"), Path("archive"), now)
+    done.issue.published_at, done.report.written
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .. import editorial
+from ..config import Config
+from ..errors import CuratorError, UsageError
+from ..models import Issue, Month
+from ..store import Store
+from ..urls import is_http_url
+from .cache import Previous
+from .settings import ArchiveSettings, archive_settings
+from .site import BuildReport, build_files, report
+from .writer import UnsafePathError, check_output, locked, staging, swap_in
+
+__all__ = [
+    "ArchiveSettings",
+    "BuildReport",
+    "Publication",
+    "UnsafePathError",
+    "archive_settings",
+    "build_archive",
+    "default_out_dir",
+    "publish_demo",
+    "publish_issue",
+]
+
+
+def default_out_dir(config: Config) -> Path:
+    """Where the archive goes without ``--out``: ``archive: {out: …}``, else ``archive/``."""
+    return archive_settings(config).out
+
+
+def _base_url(config: Config, settings: ArchiveSettings, base_url: str | None) -> str:
+    url = base_url or settings.base_url or config.newsletter.site_url
+    if not is_http_url(url):
+        raise UsageError(f"the archive's base URL {url!r} is not an http(s) URL")
+    return url.rstrip("/") + "/"
+
+
+def build_archive(
+    store: Store,
+    config: Config,
+    out_dir: Path,
+    *,
+    now: datetime,
+    base_url: str | None = None,
+    only_changed: bool = True,
+) -> BuildReport:
+    """Build the archive of every published issue into ``out_dir``, atomically.
+
+    ``base_url`` is the archive's public address, used where only an absolute
+    URL will do (feeds, sitemap, canonical and OpenGraph links); pages link to
+    each other with relative links, so the folder works from any path. Default:
+    ``archive: {base_url: …}``, else ``newsletter.site_url``. With
+    ``only_changed`` (the default) the previous build's files whose inputs did
+    not change are kept without being rendered again; ``False`` renders
+    everything (files that come out identical still keep their mtime). ``now``
+    is only recorded in the report: the files depend on the data alone, so two
+    builds from the same database are byte-identical.
+    """
+    started = time.perf_counter()
+    settings = archive_settings(config)
+    base = _base_url(config, settings, base_url)
+    folder = check_output(Path(out_dir))
+    with locked(folder):
+        folder = check_output(Path(out_dir))
+        previous = Previous.load(folder, trust_keys=only_changed)
+        with staging(folder) as writer:
+            builder, digests = build_files(store, config, settings, base, writer, previous)
+            writer.finish()
+            swap_in(writer.root, folder)
+    return report(builder, digests, Path(out_dir), started, now)
+
+
+@dataclass(frozen=True)
+class Publication:
+    issue: Issue  # as frozen, with its publication date
+    report: BuildReport
+
+
+def publish_issue(
+    store: Store, config: Config, month: Month, out_dir: Path, now: datetime, *, base_url: str | None = None
+) -> Publication:
+    """Freeze the month's issue (state published, publication date) and rebuild the archive."""
+    issue = editorial.publish(store, config, month, now)
+    try:
+        built = build_archive(store, config, out_dir, now=now, base_url=base_url)
+    except CuratorError as exc:
+        error = CuratorError(
+            f"{exc}\nThe issue {month} is published, but the archive was not rebuilt (the previous one is "
+            "intact): fix the problem, then run `curator build`."
+        )
+        error.exit_code = exc.exit_code
+        raise error from exc
+    return Publication(issue, built)
+
+
+def publish_demo(store: Store, config: Config, directory: Path, now: datetime) -> Path:
+    """The demo's last step: publish the sample issue (2022-01) and build the archive in ``directory/archive``.
+
+    Returns the archive folder: its ``index.html`` opens in a browser straight from the disk
+    (search included), or serve it with ``curator serve``. Publishing again is harmless.
+    """
+    from ..demo import SAMPLE_MONTH
+
+    out = directory / "archive"
+    publish_issue(store, config, Month.parse(SAMPLE_MONTH), out, now)
+    return out
