@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from _common import WORDS  # benchmarks/ is on sys.path when a script runs
+
 from curator import editorial
 from curator.archive import build_archive, publish_issue
 from curator.archive.writer import spare_of
@@ -28,37 +30,6 @@ from curator.config import load_config
 from curator.models import Entry, Month
 from curator.store import Store
 
-WORDS = [
-    "innovation",
-    "publique",
-    "lab",
-    "académie",
-    "atelier",
-    "design",
-    "usagers",
-    "numérique",
-    "éducatif",
-    "enseignants",
-    "élèves",
-    "prototype",
-    "communauté",
-    "facilitation",
-    "co-développement",
-    "service",
-    "public",
-    "territoire",
-    "école",
-    "collège",
-    "lycée",
-    "formation",
-    "pédagogie",
-    "évaluation",
-    "expérimentation",
-    "données",
-    "plateforme",
-    "réseau",
-    "ambassadeurs",
-]
 VEILLE_SOURCES = 10
 FIRST = Month(2012, 3)  # the next issue is a March one: a typical month, not a new year
 

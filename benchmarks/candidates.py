@@ -19,13 +19,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from _common import WORDS  # benchmarks/ is on sys.path when a script runs
+
 from curator import editorial
 from curator.config import parse_config
 from curator.demo import SAMPLE_CONFIG
 from curator.models import Entry, Month
 from curator.store import Store
-
-WORDS = ["innovation", "publique", "lab", "académie", "atelier", "design", "usagers", "numérique", "éducatif", "enseignants", "élèves", "prototype", "communauté", "facilitation", "co-développement", "service", "public", "territoire", "école", "collège", "lycée", "formation", "pédagogie", "évaluation", "expérimentation", "données", "plateforme", "réseau", "ambassadeurs"]
 
 
 def build(path: Path, n_items: int, n_sources: int = 50) -> tuple[Store, object]:

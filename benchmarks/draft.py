@@ -24,6 +24,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from _common import WORDS  # benchmarks/ is on sys.path when a script runs
+
 from curator import editorial, render
 from curator.config import load_config
 from curator.demo import SAMPLE_CONFIG
@@ -34,37 +36,6 @@ ROOT = Path(__file__).resolve().parent.parent
 MJML_CLI = ROOT / ".ci" / "node" / "node_modules" / ".bin" / "mjml"
 NOW = datetime(2022, 1, 20, 12, tzinfo=UTC)
 MONTH = Month.parse("2022-01")
-WORDS = [
-    "innovation",
-    "publique",
-    "lab",
-    "académie",
-    "atelier",
-    "design",
-    "usagers",
-    "numérique",
-    "éducatif",
-    "enseignants",
-    "élèves",
-    "prototype",
-    "communauté",
-    "facilitation",
-    "co-développement",
-    "service",
-    "public",
-    "territoire",
-    "école",
-    "collège",
-    "lycée",
-    "formation",
-    "pédagogie",
-    "évaluation",
-    "expérimentation",
-    "données",
-    "plateforme",
-    "réseau",
-    "ambassadeurs",
-]
 
 
 def sentence(rng: random.Random, n: int) -> str:
