@@ -811,3 +811,22 @@ def test_the_html_passes_the_nu_validator(site: Path) -> None:
     ]
     assert problems == []
     assert pages and len(pages) > 15
+
+
+def test_curator_serve_finds_the_default_archive_from_a_relative_config_path(
+    archive_data: ArchiveData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`curator --config demo/sources.yaml serve`: the archive is the one next to that file,
+    whatever the web app's own folder (a relative path once sent the files from curator/web/)."""
+    from curator.web import create_app
+
+    monkeypatch.chdir(archive_data.directory.parent)
+    relative = Path(archive_data.directory.name)
+    result = CliRunner().invoke(
+        cli, ["--db", str(relative / "curator.db"), "--config", str(relative / "sources.yaml"), "build"]
+    )
+    assert result.exit_code == 0, result.output
+    app = create_app(relative / "sources.yaml", relative / "curator.db", testing=True)
+    client = app.test_client()
+    assert client.get("/").status_code == 200
+    assert client.get("/feed.xml").status_code == 200

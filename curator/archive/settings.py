@@ -30,7 +30,8 @@ def archive_settings(config: Config) -> ArchiveSettings:
     path = str(config.path)
     line = getattr(raw, "line", None)
     # Like every path in sources.yaml, the default is read from the file's folder.
-    default_out = Path(path).parent / DEFAULT_OUT
+    folder = Path(path).resolve().parent  # absolute: the web app serves from it whatever its own folder
+    default_out = folder / DEFAULT_OUT
     if raw is None:
         return ArchiveSettings(out=default_out, contact=_default_contact(config))
 
@@ -43,7 +44,6 @@ def archive_settings(config: Config) -> ArchiveSettings:
         if key not in _KEYS:
             raise error(f"unknown key (allowed: {', '.join(sorted(_KEYS))})", str(key))
     values: dict[str, Any] = {"out": default_out}
-    folder = Path(path).parent
     for key in ("out", "templates"):
         value = raw.get(key)
         if value is None:

@@ -50,6 +50,18 @@ def write_sample_config(path: Path, base_url: str) -> Path:
     return path
 
 
+def _program() -> str:
+    """How to call curator again from here: ``curator`` if it is on the PATH, else the path used."""
+    import os
+    import shutil
+    import sys
+
+    argv0 = sys.argv[0]
+    if os.path.basename(argv0) == "curator" and shutil.which("curator") != os.path.abspath(argv0):
+        return os.path.relpath(argv0)
+    return "curator"
+
+
 def run_demo(directory: Path, echo: Callable[[str], None] = print) -> None:
     """The whole monthly workflow on the sample feeds, in ``directory``: fetch, reports, picking."""
     from datetime import UTC, datetime
@@ -110,7 +122,7 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> None:
         echo(f"   open {archive / 'index.html'} in a browser (it works straight from the disk),")
         echo("   or serve it with the web app below, at http://127.0.0.1:8000/")
 
-    cli = f"curator --db {db_path} --config {config_path}"
+    cli = f"{_program()} --db {db_path} --config {config_path}"
     echo("\nDone. Next:")
     echo(f"   {cli} candidates --month {month}      # the ranked candidates, with their reasons")
     echo(f"   {cli} issue show --month {month}")

@@ -44,7 +44,7 @@ _EMAIL_CSP = (
 def archive_dir() -> Path:
     configured = current_app.config.get("CURATOR_ARCHIVE_DIR")
     if configured:
-        return Path(configured)
+        return Path(configured).resolve()
     return archive_settings(current_app.extensions["curator"].config).out
 
 
