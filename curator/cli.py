@@ -334,10 +334,18 @@ def sources(state: State, as_json: bool) -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="The port to listen on.")
-@click.option("--demo", "demo_mode", is_flag=True,
-              help="Allow running without CURATOR_SECRET_KEY (a random key; sessions end with the process).")
-@click.option("--debug", is_flag=True, help="Reload on code changes and show tracebacks (never in production).")
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="The port to listen on."
+)
+@click.option(
+    "--demo",
+    "demo_mode",
+    is_flag=True,
+    help="Allow running without CURATOR_SECRET_KEY (a random key; sessions end with the process).",
+)
+@click.option(
+    "--debug", is_flag=True, help="Reload on code changes and show tracebacks (never in production)."
+)
 @pass_state
 def serve(state: State, host: str, port: int, demo_mode: bool, debug: bool) -> None:
     """Serve the contribution form (/contribuer) and the editor area (/editeur) for local use.
@@ -350,7 +358,9 @@ def serve(state: State, host: str, port: int, demo_mode: bool, debug: bool) -> N
     from .web import create_app
 
     app = create_app(state.config_path, state.db_path, demo=demo_mode)
-    click.echo(f"Contribution form: http://{host}:{port}/contribuer  —  editor area: http://{host}:{port}/editeur/")
+    click.echo(
+        f"Contribution form: http://{host}:{port}/contribuer  —  editor area: http://{host}:{port}/editeur/"
+    )
     app.run(host=host, port=port, debug=debug, use_reloader=debug, threaded=True)
 
 
@@ -374,7 +384,9 @@ def _list_reports(state: State, status: str | None, as_json: bool) -> None:
         print_json([report_json(r, config) for r in found])
         return
     for r in found:
-        click.echo(f"{r.id:>5}  {r.status:<8}  {r.submitted_at:%Y-%m-%d}  {lab_label(r, config)[:28]:<28}  {r.title}")
+        click.echo(
+            f"{r.id:>5}  {r.status:<8}  {r.submitted_at:%Y-%m-%d}  {lab_label(r, config)[:28]:<28}  {r.title}"
+        )
     click.echo(f"{len(found)} reports.", err=True)
 
 
@@ -416,14 +428,21 @@ def reports_show(state: State, report_id: int, as_json: bool) -> None:
     if as_json:
         data = report_json(r, config)
         data["history"] = [
-            {"at": c.at.isoformat(), "editor": c.editor, "action": c.action, "changes": c.changes, "reason": c.reason}
+            {
+                "at": c.at.isoformat(),
+                "editor": c.editor,
+                "action": c.action,
+                "changes": c.changes,
+                "reason": c.reason,
+            }
             for c in history
         ]
         print_json(data)
         return
     lines = [
         f"Report {r.id}: {r.title}",
-        f"status:    {r.status}" + (f" (by {r.decided_by}, {r.decided_at:%Y-%m-%d %H:%M} UTC)" if r.decided_at else ""),
+        f"status:    {r.status}"
+        + (f" (by {r.decided_by}, {r.decided_at:%Y-%m-%d %H:%M} UTC)" if r.decided_at else ""),
     ]
     if r.reject_reason:
         lines.append(f"reason:    {r.reject_reason}")
@@ -443,7 +462,9 @@ def reports_show(state: State, report_id: int, as_json: bool) -> None:
         lines += ["", "History:"]
         for c in history:
             what = ", ".join(c.changes) if c.action == "edited" else c.action
-            lines.append(f"  {c.at:%Y-%m-%d %H:%M} UTC  {c.editor}: {what}" + (f" ({c.reason})" if c.reason else ""))
+            lines.append(
+                f"  {c.at:%Y-%m-%d %H:%M} UTC  {c.editor}: {what}" + (f" ({c.reason})" if c.reason else "")
+            )
     click.echo("\n".join(lines))
 
 
@@ -488,18 +509,24 @@ def editors_add(state: State, email: str, update: bool) -> None:
     if not update and state.store.editor(normalise_email(email)) is not None:
         from .errors import UsageError
 
-        raise UsageError(f"editor {normalise_email(email)} already exists: use --update to change the password")
+        raise UsageError(
+            f"editor {normalise_email(email)} already exists: use --update to change the password"
+        )
     password = os.environ.get("CURATOR_EDITOR_PASSWORD")
     if not password:
         password = click.prompt(
             f"Password (at least {MIN_PASSWORD_LENGTH} characters)", hide_input=True, confirmation_prompt=True
         )
     editor = add_editor(state.store, email, password, _now(), update=update)
-    click.echo(f"Editor {editor.email} {'updated' if update else 'added'}: they can log in at /editeur/connexion.")
+    click.echo(
+        f"Editor {editor.email} {'updated' if update else 'added'}: they can log in at /editeur/connexion."
+    )
 
 
 @editors.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of {email, created_at, last_login}.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print a JSON array of {email, created_at, last_login}."
+)
 @pass_state
 def editors_list(state: State, as_json: bool) -> None:
     """List the editors and when they last logged in."""
@@ -507,11 +534,16 @@ def editors_list(state: State, as_json: bool) -> None:
 
     found = list_editors(state.store)
     if as_json:
-        print_json([
-            {"email": e.email, "created_at": e.created_at.isoformat(),
-             "last_login": e.last_login.isoformat() if e.last_login else None}
-            for e in found
-        ])
+        print_json(
+            [
+                {
+                    "email": e.email,
+                    "created_at": e.created_at.isoformat(),
+                    "last_login": e.last_login.isoformat() if e.last_login else None,
+                }
+                for e in found
+            ]
+        )
         return
     for e in found:
         last = f"{e.last_login:%Y-%m-%d %H:%M} UTC" if e.last_login else "never"
@@ -917,19 +949,33 @@ def draft(state: State, month: Month, out: Path, templates: Path | None) -> None
 
 @cli.command()
 @click.option("--month", type=MONTH, required=True, help="The issue's month.")
-@click.option("--to", "to", multiple=True, metavar="ADDRESS", help="A recipient (repeatable), e.g. the list's address.")
+@click.option(
+    "--to", "to", multiple=True, metavar="ADDRESS", help="A recipient (repeatable), e.g. the list's address."
+)
 @click.option(
     "--recipients",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="A CSV file of recipients (a column named email, or addresses in the first column).",
 )
 @click.option("--test", is_flag=True, help="Send a proof: « [TEST] » in the subject, nothing recorded.")
-@click.option("--smtp-host", metavar="HOST", help="The SMTP server (default: email.smtp.host, else localhost).")
-@click.option("--smtp-port", type=click.IntRange(1, 65535), help="Its port (default 25, 587 with --starttls, 465 with --ssl).")
+@click.option(
+    "--smtp-host", metavar="HOST", help="The SMTP server (default: email.smtp.host, else localhost)."
+)
+@click.option(
+    "--smtp-port",
+    type=click.IntRange(1, 65535),
+    help="Its port (default 25, 587 with --starttls, 465 with --ssl).",
+)
 @click.option("--starttls", "security", flag_value="starttls", default=None, help="Encrypt with STARTTLS.")
 @click.option("--ssl", "security", flag_value="ssl", help="Connect over TLS (SMTPS).")
-@click.option("--smtp-user", metavar="USER", help="Log in as USER; the password is read from CURATOR_SMTP_PASSWORD.")
-@click.option("--rate", type=click.FloatRange(min=0.01), help="At most this many messages a minute (default: email.rate_limit, else 60).")
+@click.option(
+    "--smtp-user", metavar="USER", help="Log in as USER; the password is read from CURATOR_SMTP_PASSWORD."
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.01),
+    help="At most this many messages a minute (default: email.rate_limit, else 60).",
+)
 @click.option("--dry-run", is_flag=True, help="List who would receive the issue, send nothing.")
 @_TEMPLATES_OPTION
 @pass_state
@@ -963,7 +1009,9 @@ def send(
     labels = {"sent": "sent", "skipped": "skipped", "refused": "REFUSED", "would send": "would send"}
 
     def on_result(result: Any) -> None:
-        line = f"{labels[result.outcome]:<10} {result.recipient}" + (f"  ({result.detail})" if result.detail else "")
+        line = f"{labels[result.outcome]:<10} {result.recipient}" + (
+            f"  ({result.detail})" if result.detail else ""
+        )
         click.echo(click.style(line, fg="red") if result.outcome == "refused" else line)
 
     summary = send_issue(

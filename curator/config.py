@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from .errors import ConfigError
 from .models import Lab, Newsletter, Section, Source, Theme
@@ -60,7 +60,7 @@ class _LineDict(dict[str, Any]):
     line: int = 0
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(yaml.SafeLoader):  # type: ignore[misc]
     pass
 
 
@@ -80,7 +80,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
     return result
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 class _Reader:
@@ -102,7 +102,7 @@ class _Reader:
             if key not in allowed:
                 raise self.error(f"unknown key (allowed: {', '.join(sorted(allowed))})", str(key))
 
-    def str(self, key: str, *, required: bool = False, default: str = "") -> str:
+    def text(self, key: str, *, required: bool = False, default: str = "") -> str:
         value = self.data.get(key)
         if value is None or value == "":
             if required:
@@ -113,13 +113,13 @@ class _Reader:
         return str(value).strip()
 
     def url(self, key: str, *, required: bool = False) -> str:
-        value = self.str(key, required=required)
+        value = self.text(key, required=required)
         if value and not is_http_url(value):
             raise self.error(f"{value!r} is not an http(s) URL: write it as https://…", key)
         return value
 
     def ident(self, key: str = "id") -> str:
-        value = self.str(key, required=True)
+        value = self.text(key, required=True)
         if not ID_RE.match(value):
             raise self.error(
                 f"{value!r} is not a valid id: use lower-case letters, digits, '-', '_' or '.'",
@@ -328,38 +328,38 @@ def _newsletter(r: _Reader) -> Newsletter:
             "issue_title",
         }
     )
-    issue_title = r.str("issue_title", default="Infolettre — {month}")
+    issue_title = r.text("issue_title", default="Infolettre — {month}")
     if "{month}" not in issue_title or issue_title.count("{") != 1 or issue_title.count("}") != 1:
         raise r.error("must contain {month} once, e.g. 'Infolettre — {month}'", "issue_title")
-    tz = r.str("timezone", default="Europe/Paris")
+    tz = r.text("timezone", default="Europe/Paris")
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise r.error(f"unknown time zone {tz!r}: use a name such as Europe/Paris", "timezone") from None
     for name in ("title", "publisher", "from", "reply_to", "issue_title"):
-        if any(ord(c) < 32 or ord(c) == 127 for c in r.str(name)):
+        if any(ord(c) < 32 or ord(c) == 127 for c in r.text(name)):
             raise r.error("must be on one line, without control characters", name)
-    sender = r.str("from")
+    sender = r.text("from")
     if sender and "@" not in parseaddr(sender)[1]:
         raise r.error(f"{sender!r} has no e-mail address: write it as 'Name <address@example.org>'", "from")
-    reply_to = r.str("reply_to")
+    reply_to = r.text("reply_to")
     if reply_to and "@" not in parseaddr(reply_to)[1]:
         raise r.error(f"{reply_to!r} is not an e-mail address", "reply_to")
     site_url = r.url("site_url", required=True)
     if not site_url.endswith("/"):
         site_url += "/"
-    unsubscribe = r.str("unsubscribe")
+    unsubscribe = r.text("unsubscribe")
     if unsubscribe and not (is_http_url(unsubscribe) or unsubscribe.startswith("mailto:")):
         raise r.error("must be an https:// URL or a mailto: address", "unsubscribe")
     return Newsletter(
-        title=r.str("title", required=True),
-        publisher=r.str("publisher", required=True),
+        title=r.text("title", required=True),
+        publisher=r.text("publisher", required=True),
         site_url=site_url,
-        locale=r.str("locale", default="fr"),
+        locale=r.text("locale", default="fr"),
         timezone=tz,
-        from_address=r.str("from"),
-        reply_to=r.str("reply_to"),
-        description=r.str("description"),
+        from_address=r.text("from"),
+        reply_to=r.text("reply_to"),
+        description=r.text("description"),
         form_url=r.url("form_url"),
         unsubscribe=unsubscribe,
         issue_title=issue_title,
@@ -369,14 +369,14 @@ def _newsletter(r: _Reader) -> Newsletter:
 def _section(r: _Reader) -> Section:
     r.check_keys({"id", "title", "max_picks", "description", "kind"})
     section_id = r.ident()
-    kind = r.str("kind", default=section_id if section_id in ("edito", "agenda") else "items")
+    kind = r.text("kind", default=section_id if section_id in ("edito", "agenda") else "items")
     if kind not in ("items", "edito", "agenda"):
         raise r.error(f"unknown kind {kind!r}: use items, edito or agenda", "kind")
     return Section(
         id=section_id,
-        title=r.str("title", required=True),
+        title=r.text("title", required=True),
         max_picks=r.integer("max_picks", None, minimum=1),
-        description=r.str("description"),
+        description=r.text("description"),
         kind=kind,
     )
 
@@ -385,16 +385,16 @@ def _lab(r: _Reader) -> Lab:
     r.check_keys({"id", "name", "academie", "city", "website"})
     return Lab(
         id=r.ident(),
-        name=r.str("name", required=True),
-        academie=r.str("academie"),
-        city=r.str("city"),
+        name=r.text("name", required=True),
+        academie=r.text("academie"),
+        city=r.text("city"),
         website=r.url("website"),
     )
 
 
 def _theme(r: _Reader) -> Theme:
     r.check_keys({"id", "label", "keywords"})
-    return Theme(id=r.ident(), label=r.str("label", required=True), keywords=r.str_list("keywords"))
+    return Theme(id=r.ident(), label=r.text("label", required=True), keywords=r.str_list("keywords"))
 
 
 def _source(r: _Reader) -> Source:
@@ -402,9 +402,9 @@ def _source(r: _Reader) -> Source:
     return Source(
         id=r.ident(),
         url=r.url("url", required=True),
-        title=r.str("title"),
-        section=r.str("section") or None,
-        lab=r.str("lab") or None,
+        title=r.text("title"),
+        section=r.text("section") or None,
+        lab=r.text("lab") or None,
         tags=r.str_list("tags"),
         weight=r.number("weight", 1.0),
         enabled=r.boolean("enabled", True),

@@ -152,7 +152,9 @@ def parse_ref(ref: str) -> tuple[str, int]:
     if not (text.isascii() and text.isdigit() and len(text) <= 18):
         from .errors import UsageError
 
-        raise UsageError(f"invalid id {ref!r}: use an item id (123) or a report id (r5), as shown by `curator candidates`")
+        raise UsageError(
+            f"invalid id {ref!r}: use an item id (123) or a report id (r5), as shown by `curator candidates`"
+        )
     return kind, int(text)
 
 
@@ -278,7 +280,9 @@ def score_candidate(
     return scorer.explain(scorer(c, weight))
 
 
-def group_duplicates(candidates: Iterable[Candidate], keys: Mapping[str, str] | None = None) -> list[Candidate]:
+def group_duplicates(
+    candidates: Iterable[Candidate], keys: Mapping[str, str] | None = None
+) -> list[Candidate]:
     """Fold the same story reached through several sources into one candidate.
 
     Two candidates are the same story when they share a (normalised) URL or

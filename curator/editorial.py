@@ -159,9 +159,20 @@ def candidates(
         info = infos.get(sources[0]) or next((infos[x] for x in sources if x in infos), None)
         raw.append(
             Candidate(
-                ref, "item", item_id, title, url, excerpt, fromiso(published), sources,
-                info.lab if info else None, (info.section or default_section) if info else default_section,
-                info.tags if info else (), picked=picked.get(("item", item_id)), author=author, mask=mask,
+                ref,
+                "item",
+                item_id,
+                title,
+                url,
+                excerpt,
+                fromiso(published),
+                sources,
+                info.lab if info else None,
+                (info.section or default_section) if info else default_section,
+                info.tags if info else (),
+                picked=picked.get(("item", item_id)),
+                author=author,
+                mask=mask,
             )
         )
     wanted = curate.title_key(search) if search else ""
@@ -172,7 +183,12 @@ def candidates(
     grouped = curate.group_duplicates(raw, keys)
     weights = {sid: info.weight for sid, info in infos.items()}
     scored = [
-        scorer(c, weights.get(c.sources[0], 1.0) if len(c.sources) == 1 else max((weights.get(x, 1.0) for x in c.sources), default=1.0))
+        scorer(
+            c,
+            weights.get(c.sources[0], 1.0)
+            if len(c.sources) == 1
+            else max((weights.get(x, 1.0) for x in c.sources), default=1.0),
+        )
         for c in grouped
     ]
     result = curate.rank(scored)
@@ -191,7 +207,9 @@ def candidates(
 
 def _scorer(config: Config, now: datetime) -> curate.Scorer:
     return curate.Scorer(
-        [(t.id, t.label, t.keywords) for t in config.themes], settings(config), now,
+        [(t.id, t.label, t.keywords) for t in config.themes],
+        settings(config),
+        now,
         {lab.id: lab.name for lab in config.labs},
     )
 
@@ -211,7 +229,9 @@ def _section(config: Config, section_id: str) -> Section:
         raise UsageError(f"unknown section {section_id!r} (sections in {config.path}: {known})") from None
     if section.kind != "items":
         command = "curator edito" if section.kind == "edito" else "curator event add"
-        raise UsageError(f"the section {section_id!r} is the {section.kind}: use `{command}` (sections that take picks: {known})")
+        raise UsageError(
+            f"the section {section_id!r} is the {section.kind}: use `{command}` (sections that take picks: {known})"
+        )
     return section
 
 
@@ -264,8 +284,13 @@ def pick(
                     other.month,
                 )
         existing = store.pick_for(month, kind, ref_id)
-        target = _section(config, section or (existing.section if existing else None) or candidate.section
-                          or _items_section(config))
+        target = _section(
+            config,
+            section
+            or (existing.section if existing else None)
+            or candidate.section
+            or _items_section(config),
+        )
         if target.max_picks is not None and (existing is None or existing.section != target.id):
             count = len(store.picks(month, target.id))
             if count >= target.max_picks:
@@ -277,7 +302,7 @@ def pick(
             position = existing.position
         result = store.place_pick(month, kind, ref_id, target.id, position, now, by=by)
         if overrides:
-            result = store.edit_pick(month, kind, ref_id, now, by=by, **overrides)
+            result = store.edit_pick(month, kind, ref_id, now, overrides, by=by)
         store.touch_issue(month, now)
     return result
 
@@ -376,9 +401,7 @@ def edit_pick(
     cleaned = _overrides(**values)
     with store.write():
         _editable(store, config, month, now)
-        result = store.edit_pick(
-            month, kind, ref_id, now, expected_version=expected_version, by=by, **cleaned
-        )
+        result = store.edit_pick(month, kind, ref_id, now, cleaned, expected_version=expected_version, by=by)
         store.touch_issue(month, now)
     return result
 
@@ -537,7 +560,9 @@ def issue_view(store: Store, config: Config, month: Month, issue: Issue | None =
     items = store.items_by_ids(p.ref_id for p in picks if p.kind == "item")
     # A report that is no longer approved never reaches readers, even if it is still picked.
     reports = {
-        r.id: r for r in store.reports(ids=[p.ref_id for p in picks if p.kind == "report"]) if r.status == "approved"
+        r.id: r
+        for r in store.reports(ids=[p.ref_id for p in picks if p.kind == "report"])
+        if r.status == "approved"
     }
     titles = {s.id: (s.title or s.id) for s in config.sources}
     labs = {lab.id: lab for lab in config.labs}

@@ -292,8 +292,18 @@ def submit(
     report sent from the same page (the Back button) is a new one.
     """
     content = json.dumps(
-        [submission.lab, submission.lab_other, submission.author_name, submission.author_email, submission.title,
-         submission.summary, submission.body, submission.link, list(submission.tags), submission.license],
+        [
+            submission.lab,
+            submission.lab_other,
+            submission.author_name,
+            submission.author_email,
+            submission.title,
+            submission.summary,
+            submission.body,
+            submission.link,
+            list(submission.tags),
+            submission.license,
+        ],
         ensure_ascii=False,
     )
     digest = hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
@@ -398,7 +408,12 @@ def edit(
                     pick.month,
                 )
         report, change = store.change_report(
-            report_id, dict(values), editor=editor, action="edited", now=now, expected_version=expected_version
+            report_id,
+            dict(values),
+            editor=editor,
+            action="edited",
+            now=now,
+            expected_version=expected_version,
         )
     return report, change is not None
 

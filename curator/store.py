@@ -16,7 +16,7 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -237,25 +237,6 @@ def _m0003(db: sqlite_utils.Database) -> None:
     )
 
 
-@MIGRATIONS(name="0005_items_match_keys")
-def _m0005(db: sqlite_utils.Database) -> None:
-    # The title reduced to what identifies a story, and title + excerpt reduced
-    # the same way (curate.title_key: no accents, case or punctuation), stored so
-    # that ranking and grouping thousands of candidates costs no text processing.
-    db.conn.execute("ALTER TABLE items ADD COLUMN title_key TEXT NOT NULL DEFAULT ''")
-    db.conn.execute("ALTER TABLE items ADD COLUMN match_text TEXT NOT NULL DEFAULT ''")
-    rows = db.conn.execute("SELECT id, title, excerpt FROM items").fetchall()
-    db.conn.executemany(
-        "UPDATE items SET title_key = ?, match_text = ? WHERE id = ?",
-        [(title_key(t), match_text(t, e), i) for i, t, e in rows],
-    )
-
-
-def match_text(title: str, excerpt: str) -> str:
-    """What keyword rules are matched against: `` word word … `` (see ``curate.title_key``)."""
-    return f" {title_key(title + ' ' + excerpt)} "
-
-
 @MIGRATIONS(name="0004_sends")
 def _m0004(db: sqlite_utils.Database) -> None:
     _script(
@@ -273,6 +254,25 @@ def _m0004(db: sqlite_utils.Database) -> None:
         ) WITHOUT ROWID;
         """,
     )
+
+
+@MIGRATIONS(name="0005_items_match_keys")
+def _m0005(db: sqlite_utils.Database) -> None:
+    # The title reduced to what identifies a story, and title + excerpt reduced
+    # the same way (curate.title_key: no accents, case or punctuation), stored so
+    # that ranking and grouping thousands of candidates costs no text processing.
+    db.conn.execute("ALTER TABLE items ADD COLUMN title_key TEXT NOT NULL DEFAULT ''")
+    db.conn.execute("ALTER TABLE items ADD COLUMN match_text TEXT NOT NULL DEFAULT ''")
+    rows = db.conn.execute("SELECT id, title, excerpt FROM items").fetchall()
+    db.conn.executemany(
+        "UPDATE items SET title_key = ?, match_text = ? WHERE id = ?",
+        [(title_key(t), match_text(t, e), i) for i, t, e in rows],
+    )
+
+
+def match_text(title: str, excerpt: str) -> str:
+    """What keyword rules are matched against: `` word word … `` (see ``curate.title_key``)."""
+    return f" {title_key(title + ' ' + excerpt)} "
 
 
 # --- helpers ------------------------------------------------------------------
@@ -424,10 +424,10 @@ class Store:
             self._depth = 0
             self.conn.execute("COMMIT")
 
-    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         cur = self.conn.execute(sql, params)
         cols = [c[0] for c in cur.description or ()]
-        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]  # type: ignore[misc]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
     # sources
 
@@ -455,7 +455,7 @@ class Store:
                 }
                 if row is None:
                     values["added_at"] = iso(now)
-                    self.db["sources"].insert(values)
+                    self.db.table("sources").insert(values)
                     added.append(sid)
                     continue
                 differs = any(row[k] != v for k, v in values.items() if k != "updated_at")
@@ -472,11 +472,11 @@ class Store:
                         retry_after=None,
                         consecutive_failures=0,
                     )
-                self.db["sources"].update(sid, values)
+                self.db.table("sources").update(sid, values)
                 changed.append(sid)
             for sid, row in existing.items():
                 if sid not in wanted and not row["removed"]:
-                    self.db["sources"].update(sid, {"removed": 1, "updated_at": iso(now)})
+                    self.db.table("sources").update(sid, {"removed": 1, "updated_at": iso(now)})
                     removed.append(sid)
         return SyncResult(tuple(added), tuple(changed), tuple(removed))
 
@@ -702,7 +702,8 @@ class Store:
 
     def _owner(self, item_id: int) -> str | None:
         row = self.conn.execute(
-            "SELECT source_id FROM item_sources WHERE item_id = ? ORDER BY first_seen, source_id LIMIT 1", (item_id,)
+            "SELECT source_id FROM item_sources WHERE item_id = ? ORDER BY first_seen, source_id LIMIT 1",
+            (item_id,),
         ).fetchone()
         return str(row[0]) if row else None
 
@@ -1259,10 +1260,10 @@ class Store:
         kind: str,
         ref_id: int,
         now: datetime,
+        values: Mapping[str, str | None],
         *,
         expected_version: int | None = None,
         by: str | None = None,
-        **values: str | None,
     ) -> Pick:
         """Change a pick's note or its title/summary overrides (None restores the original)."""
         if not set(values) <= {"note", "title", "summary"}:
@@ -1384,7 +1385,9 @@ class Store:
         query = " OR ".join(f'"{t}"' for t in terms if t)
         if not query:
             return set()
-        return {r[0] for r in self.conn.execute("SELECT rowid FROM items_fts WHERE items_fts MATCH ?", (query,))}
+        return {
+            r[0] for r in self.conn.execute("SELECT rowid FROM items_fts WHERE items_fts MATCH ?", (query,))
+        }
 
     def search_item_ids(self, text: str) -> set[int]:
         q = fts_query(text)

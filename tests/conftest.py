@@ -366,7 +366,11 @@ def make_email_issue(
     )
     for n in range(items):
         source = sources[n % len(sources)]
-        title = EMAIL_HOSTILE_TITLE if hostile and n == 0 else f"Article numéro {n + 1} : l'innovation publique en classe"
+        title = (
+            EMAIL_HOSTILE_TITLE
+            if hostile and n == 0
+            else f"Article numéro {n + 1} : l'innovation publique en classe"
+        )
         entry = Entry(
             key=f"e{n}",
             url=f"https://news.example.org/{source}/{n + 1}?id={n + 1}&utm_medium=rss",
@@ -383,7 +387,9 @@ def make_email_issue(
             if n % 3 == 0
             else ""
         )
-        editorial.pick(store, config, month, str(item.id), now, section=sections[n % len(sections)], note=note)
+        editorial.pick(
+            store, config, month, str(item.id), now, section=sections[n % len(sections)], note=note
+        )
     for n in range(reports):
         report_id, _ = store.add_report(
             submission_key=f"k{n}",
@@ -400,7 +406,9 @@ def make_email_issue(
             now=now - timedelta(days=3),
         )
         approve(store, report_id, editor="test", now=now)
-        editorial.pick(store, config, month, f"r{report_id}", now, section="retours", note="Un *bel* exemple.")
+        editorial.pick(
+            store, config, month, f"r{report_id}", now, section="retours", note="Un *bel* exemple."
+        )
     for n in range(events):
         editorial.add_event(
             store,
@@ -451,8 +459,15 @@ class ArchiveData:
         m = Month.parse(month)
         when = m.start(UTC).replace(day=10)
         entries = [
-            Entry(key=f"{month}-{i}", url=f"https://labs.example.org/normandie/{month}/{i}", title=title,
-                  summary=f"<p>{title}</p>", excerpt=f"{title} : un atelier de design.", text=title, published=when)
+            Entry(
+                key=f"{month}-{i}",
+                url=f"https://labs.example.org/normandie/{month}/{i}",
+                title=title,
+                summary=f"<p>{title}</p>",
+                excerpt=f"{title} : un atelier de design.",
+                text=title,
+                published=when,
+            )
             for i, title in enumerate(titles)
         ]
         self.store.save_entries("lab-normandie", entries, when)
@@ -479,45 +494,89 @@ def make_archive_data(directory: Path) -> ArchiveData:
     def entries(prefix: str, month: Month, n: int, title: str) -> list[Entry]:
         start = month.start(UTC)
         return [
-            Entry(key=f"{prefix}-{month}-{i}", url=f"https://example.org/{prefix}/{month}/{i}",
-                  title=f"{title} n° {i + 1} ({month})", summary="<p>Résumé.</p>",
-                  excerpt=f"Ce que l'on retient : un prototype testé avec les usagers, numéro {i + 1}.",
-                  text="Résumé", author="Équipe du lab", published=start.replace(day=3 + i))
+            Entry(
+                key=f"{prefix}-{month}-{i}",
+                url=f"https://example.org/{prefix}/{month}/{i}",
+                title=f"{title} n° {i + 1} ({month})",
+                summary="<p>Résumé.</p>",
+                excerpt=f"Ce que l'on retient : un prototype testé avec les usagers, numéro {i + 1}.",
+                text="Résumé",
+                author="Équipe du lab",
+                published=start.replace(day=3 + i),
+            )
             for i in range(n)
         ]
 
     months = [Month.parse(m) for m in ("2021-11", "2021-12", "2022-01", "2022-02")]
     for m in months:
-        store.save_entries("la27eregion", entries("veille", m, 3, "Design des politiques publiques"), m.start(UTC))
-        store.save_entries("lab-normandie", entries("normandie", m, 2, "Atelier de co-développement"), m.start(UTC))
+        store.save_entries(
+            "la27eregion", entries("veille", m, 3, "Design des politiques publiques"), m.start(UTC)
+        )
+        store.save_entries(
+            "lab-normandie", entries("normandie", m, 2, "Atelier de co-développement"), m.start(UTC)
+        )
         store.save_entries("lab-110bis", entries("lab110", m, 1, "Temps du lab"), m.start(UTC))
-    hostile = Entry(key="hostile", url="javascript:window.__pwned=8", title=HOSTILE_TITLE, summary=HOSTILE_TEXT,
-                    excerpt=HOSTILE_TEXT, text="piégé", published=datetime(2022, 1, 9, tzinfo=UTC))
+    hostile = Entry(
+        key="hostile",
+        url="javascript:window.__pwned=8",
+        title=HOSTILE_TITLE,
+        summary=HOSTILE_TEXT,
+        excerpt=HOSTILE_TEXT,
+        text="piégé",
+        published=datetime(2022, 1, 9, tzinfo=UTC),
+    )
     store.save_entries("veille-education", [hostile], datetime(2022, 1, 9, tzinfo=UTC))
 
     def report(key: str, title: str, summary: str, body: str, link: str | None, lab: str | None) -> int:
         report_id, _ = store.add_report(
-            submission_key=key, lab=lab, lab_other="" if lab else "Lab de Mayotte", author_name="Claire Lemoine",
-            author_email="claire@example.org", title=title, summary=summary, body=body, link=link,
-            tags=["facilitation"], license="etalab-2.0", now=t0,
+            submission_key=key,
+            lab=lab,
+            lab_other="" if lab else "Lab de Mayotte",
+            author_name="Claire Lemoine",
+            author_email="claire@example.org",
+            title=title,
+            summary=summary,
+            body=body,
+            link=link,
+            tags=["facilitation"],
+            license="etalab-2.0",
+            now=t0,
         )
         store.change_report(report_id, {"status": "approved"}, editor="test", action="approved", now=t0)
         return report_id
 
-    good = report("good", "Co-développement entre CPE", "Huit CPE, une situation par mois.",
-                  "# Le contexte\n\nDes CPE **isolés**.\n\n## Ce que nous avons fait\n\n- une séance par mois",
-                  "https://labs.example.org/normandie/codev", "lab-normandie")
+    good = report(
+        "good",
+        "Co-développement entre CPE",
+        "Huit CPE, une situation par mois.",
+        "# Le contexte\n\nDes CPE **isolés**.\n\n## Ce que nous avons fait\n\n- une séance par mois",
+        "https://labs.example.org/normandie/codev",
+        "lab-normandie",
+    )
     bad = report("bad", HOSTILE_TITLE, HOSTILE_TEXT, HOSTILE_MARKDOWN, "javascript:window.__pwned=9", None)
 
     def items(source: str, month: Month) -> list[str]:
-        return [str(i.id) for i in sorted(store.items(source=source), key=lambda i: i.id) if str(month) in (i.url or "")]
+        return [
+            str(i.id)
+            for i in sorted(store.items(source=source), key=lambda i: i.id)
+            if str(month) in (i.url or "")
+        ]
 
     for m in months:
         now = m.start(UTC).replace(day=20)
         for source in ("la27eregion", "lab-normandie", "lab-110bis"):
             for ref in items(source, m):
-                editorial.pick(store, config, m, ref, now, note="Pourquoi c'est **important** : à lire." if source == "la27eregion" else None)
-        editorial.set_edito(store, config, m, f"Bonjour à toutes et à tous ! Voici le numéro de {m}. Bonne lecture.", now)
+                editorial.pick(
+                    store,
+                    config,
+                    m,
+                    ref,
+                    now,
+                    note="Pourquoi c'est **important** : à lire." if source == "la27eregion" else None,
+                )
+        editorial.set_edito(
+            store, config, m, f"Bonjour à toutes et à tous ! Voici le numéro de {m}. Bonne lecture.", now
+        )
     editorial.pick(store, config, months[1], f"r{good}", months[1].start(UTC).replace(day=20))
     jan = months[2]
     jan_now = jan.start(UTC).replace(day=20)
@@ -525,9 +584,17 @@ def make_archive_data(directory: Path) -> ArchiveData:
     editorial.pick(store, config, jan, str(hostile_id), jan_now, note=HOSTILE_MARKDOWN)
     editorial.pick(store, config, jan, f"r{bad}", jan_now)
     editorial.set_edito(store, config, jan, "Bonne année ! " + HOSTILE_MARKDOWN, jan_now)
-    editorial.add_event(store, config, jan, jan_now, title="Temps du lab <script>window.__pwned=10</script>",
-                        starts_at=datetime(2022, 1, 27, 14), ends_at=datetime(2022, 1, 27, 15, 30),
-                        video_url="https://visio.example.org/temps-du-lab", description=HOSTILE_TEXT)
+    editorial.add_event(
+        store,
+        config,
+        jan,
+        jan_now,
+        title="Temps du lab <script>window.__pwned=10</script>",
+        starts_at=datetime(2022, 1, 27, 14),
+        ends_at=datetime(2022, 1, 27, 15, 30),
+        video_url="https://visio.example.org/temps-du-lab",
+        description=HOSTILE_TEXT,
+    )
     editorial.set_title(store, config, months[3], DRAFT_TITLE, months[3].start(UTC))
     for m in months[:3]:
         editorial.publish(store, config, m, m.start(UTC).replace(day=25, hour=8))

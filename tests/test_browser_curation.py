@@ -30,9 +30,15 @@ def site(make_app: Any, editor_account: Any) -> Iterator[tuple[str, Any]]:
             store.save_entries(
                 source,
                 [
-                    Entry(key=f"{prefix}{i}", url=f"https://example.org/{source}/{i}", title=f"{prefix} numéro {i}",
-                          summary="<p>Résumé</p>", excerpt="Résumé", text="Résumé",
-                          published=datetime(2022, 1, 5 + i, tzinfo=UTC))
+                    Entry(
+                        key=f"{prefix}{i}",
+                        url=f"https://example.org/{source}/{i}",
+                        title=f"{prefix} numéro {i}",
+                        summary="<p>Résumé</p>",
+                        excerpt="Résumé",
+                        text="Résumé",
+                        published=datetime(2022, 1, 5 + i, tzinfo=UTC),
+                    )
                     for i in range(2)
                 ],
                 NOW,
@@ -50,8 +56,11 @@ def test_pick_reorder_and_note_in_the_browser(site: tuple[str, Any], page: Any) 
     assert page.get_by_role("heading", level=1).inner_text().startswith("Candidats pour")
 
     # Two items into "Veille", one into "Actualités des labs", with the keyboard-usable forms.
-    for title, section in (("Veille numéro 0", "Veille"), ("Veille numéro 1", "Veille"),
-                           ("Actualité numéro 1", "Actualités des labs")):
+    for title, section in (
+        ("Veille numéro 0", "Veille"),
+        ("Veille numéro 1", "Veille"),
+        ("Actualité numéro 1", "Actualités des labs"),
+    ):
         page.get_by_label(f"Rubrique pour {title}").select_option(label=section)
         page.get_by_role("button", name=f"Choisir : {title}").click()
         assert "Ajouté au numéro" in page.inner_text("main")
@@ -68,7 +77,18 @@ def test_pick_reorder_and_note_in_the_browser(site: tuple[str, Any], page: Any) 
     assert page.dialogs == []
 
     result = CliRunner().invoke(
-        cli, ["--db", state.db_path, "--config", str(state.config.path), "issue", "show", "--month", "2022-01", "--json"]
+        cli,
+        [
+            "--db",
+            state.db_path,
+            "--config",
+            str(state.config.path),
+            "issue",
+            "show",
+            "--month",
+            "2022-01",
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
     shown = json.loads(result.output)

@@ -52,7 +52,9 @@ def test_help_does_not_import_heavy_modules() -> None:
 
 
 def test_python_m_curator() -> None:
-    out = subprocess.run([sys.executable, "-m", "curator", "--version"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "curator", "--version"], capture_output=True, text=True, check=True
+    )
     assert "curator" in out.stdout
 
 

@@ -43,23 +43,56 @@ def test_valid_minimal() -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda t: t.replace("{title: Infolettre, ", "{"), "x.yaml:2, newsletter, field 'title': is required"),
-        (lambda t: t.replace("site_url: https://example.org/archive", "site_url: ftp://x"), "field 'site_url'"),
-        (lambda t: t.replace("url: https://example.org/feed", "url: javascript:alert(1)"), "sources[s1], field 'url'"),
-        (lambda t: t.replace("url: https://example.org/feed", "url: file:///etc/passwd"), "is not an http(s) URL"),
+        (
+            lambda t: t.replace("{title: Infolettre, ", "{"),
+            "x.yaml:2, newsletter, field 'title': is required",
+        ),
+        (
+            lambda t: t.replace("site_url: https://example.org/archive", "site_url: ftp://x"),
+            "field 'site_url'",
+        ),
+        (
+            lambda t: t.replace("url: https://example.org/feed", "url: javascript:alert(1)"),
+            "sources[s1], field 'url'",
+        ),
+        (
+            lambda t: t.replace("url: https://example.org/feed", "url: file:///etc/passwd"),
+            "is not an http(s) URL",
+        ),
         (lambda t: t.replace("section: veille, lab", "section: nope, lab"), "unknown section 'nope'"),
         (lambda t: t.replace("lab: lab-a, tags", "lab: lab-z, tags"), "unknown lab 'lab-z'"),
         (lambda t: t.replace("tags: [design]", "tags: [bogus]"), "unknown theme 'bogus'"),
         (lambda t: t.replace("{id: retours", "{id: veille"), "duplicate id 'veille'"),
-        (lambda t: t.replace("tags: [design]}", "tags: [design], colour: red}"), "field 'colour': unknown key"),
+        (
+            lambda t: t.replace("tags: [design]}", "tags: [design], colour: red}"),
+            "field 'colour': unknown key",
+        ),
         (lambda t: t.replace("sections:", "sectoins:"), "top level, field 'sectoins': unknown key"),
-        (lambda t: t.replace("{id: s1, url: https://example.org/feed", "{url: https://example.org/feed"), "field 'id': is required"),
-        (lambda t: t.replace("tags: [design]}", "tags: [design], weight: lots}"), "field 'weight': expected a number"),
-        (lambda t: t.replace("tags: [design]}", "tags: [design], enabled: maybe}"), "field 'enabled': expected true or false"),
+        (
+            lambda t: t.replace("{id: s1, url: https://example.org/feed", "{url: https://example.org/feed"),
+            "field 'id': is required",
+        ),
+        (
+            lambda t: t.replace("tags: [design]}", "tags: [design], weight: lots}"),
+            "field 'weight': expected a number",
+        ),
+        (
+            lambda t: t.replace("tags: [design]}", "tags: [design], enabled: maybe}"),
+            "field 'enabled': expected true or false",
+        ),
         (lambda t: t.replace("{id: s1", "{id: 'Bad Id'"), "is not a valid id"),
-        (lambda t: t + "  - {id: s1, url: https://example.org/other}\n", "sources[s1], field 'id': duplicate id 's1'"),
-        (lambda t: t.replace("publisher: Lab,", 'publisher: Lab, from: "a <x@y.fr>\\nBcc: z@w.fr",'), "field 'from': must be on one line"),
-        (lambda t: t.replace("publisher: Lab,", "publisher: Lab, from: Infolettre,"), "field 'from': 'Infolettre' has no e-mail address"),
+        (
+            lambda t: t + "  - {id: s1, url: https://example.org/other}\n",
+            "sources[s1], field 'id': duplicate id 's1'",
+        ),
+        (
+            lambda t: t.replace("publisher: Lab,", 'publisher: Lab, from: "a <x@y.fr>\\nBcc: z@w.fr",'),
+            "field 'from': must be on one line",
+        ),
+        (
+            lambda t: t.replace("publisher: Lab,", "publisher: Lab, from: Infolettre,"),
+            "field 'from': 'Infolettre' has no e-mail address",
+        ),
     ],
 )
 def test_errors_name_file_entry_and_field(change, expected) -> None:  # type: ignore[no-untyped-def]
@@ -70,8 +103,11 @@ def test_errors_name_file_entry_and_field(change, expected) -> None:  # type: ig
 
 
 def test_every_block_is_checked_when_the_file_is_loaded(tmp_path: Path) -> None:
-    for block, field in (("curation: {windw: same}", "windw"), ("web: {submision_limit: 3}", "submision_limit"),
-                         ("email: {rate: 3}", "rate")):
+    for block, field in (
+        ("curation: {windw: same}", "windw"),
+        ("web: {submision_limit: 3}", "submision_limit"),
+        ("email: {rate: 3}", "rate"),
+    ):
         path = tmp_path / "sources.yaml"
         path.write_text(VALID + block + "\n")
         result = CliRunner().invoke(cli, ["--db", str(tmp_path / "c.db"), "--config", str(path), "sources"])
@@ -94,7 +130,9 @@ def test_duplicate_yaml_key_is_an_error() -> None:
 
 def test_missing_file_and_exit_code_2(tmp_path: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(cli, ["--db", str(tmp_path / "c.db"), "--config", str(tmp_path / "none.yaml"), "sources"])
+    result = runner.invoke(
+        cli, ["--db", str(tmp_path / "c.db"), "--config", str(tmp_path / "none.yaml"), "sources"]
+    )
     assert result.exit_code == 2
     assert "none.yaml: file not found" in result.output
     bad = tmp_path / "bad.yaml"

@@ -21,19 +21,33 @@ from curator.errors import ConfigError, UsageError
 NOW = datetime(2022, 1, 20, tzinfo=UTC)
 
 
-def cand(ref: str, title: str, url: str | None = None, days: int = 1, source: str = "s", **kw: object) -> Candidate:
+def cand(
+    ref: str, title: str, url: str | None = None, days: int = 1, source: str = "s", **kw: object
+) -> Candidate:
     kind = "report" if ref.startswith("r") else "item"
     return Candidate(
-        ref=ref, kind=kind, id=int(ref.lstrip("r")), title=title, url=url, excerpt=kw.pop("excerpt", ""),  # type: ignore[arg-type]
-        published=NOW - timedelta(days=days), sources=(source,) if kind == "item" else (),
-        lab=kw.pop("lab", None), section="veille", themes=kw.pop("themes", ()), **kw,  # type: ignore[arg-type]
+        ref=ref,
+        kind=kind,
+        id=int(ref.lstrip("r")),
+        title=title,
+        url=url,
+        excerpt=kw.pop("excerpt", ""),  # type: ignore[arg-type]
+        published=NOW - timedelta(days=days),
+        sources=(source,) if kind == "item" else (),
+        lab=kw.pop("lab", None),
+        section="veille",
+        themes=kw.pop("themes", ()),
+        **kw,  # type: ignore[arg-type]
     )
 
 
 @pytest.mark.parametrize(
     ("a", "b"),
     [
-        ("« Réinventer le service public » : cinq ans de résidences", "Réinventer le service public : cinq ans de résidences"),
+        (
+            "« Réinventer le service public » : cinq ans de résidences",
+            "Réinventer le service public : cinq ans de résidences",
+        ),
         ("L’école de demain", "L'école de demain"),
         ("ÉDUCATION NATIONALE : le lab 110 bis", "Education nationale - le lab 110 bis"),
         ("Les labs d’académie… et après ?", "Les labs d'académie et après"),
@@ -72,7 +86,9 @@ def test_grouping_by_url_and_by_title() -> None:
 
 
 def test_picked_member_represents_its_group() -> None:
-    grouped = group_duplicates([cand("1", "Même titre", days=5), cand("2", "Même titre", days=1)._replace(picked="veille")])
+    grouped = group_duplicates(
+        [cand("1", "Même titre", days=5), cand("2", "Même titre", days=1)._replace(picked="veille")]
+    )
     assert [c.ref for c in grouped] == ["2"]
     assert grouped[0].also_seen == ("1",)
 
@@ -81,8 +97,18 @@ def test_score_reasons() -> None:
     settings = CurationSettings(keywords={"appel à contributions": 1.0})
     themes = [("facilitation", "Facilitation", ("atelier", "co-dev")), ("design", "Design", ("prototype",))]
     c = score_candidate(
-        cand("1", "Un atelier de co-dev", excerpt="Appel à contributions pour les labs", lab="lab-a", themes=("design",)),
-        weight=1.5, themes=themes, settings=settings, now=NOW, lab_name="Lab A",
+        cand(
+            "1",
+            "Un atelier de co-dev",
+            excerpt="Appel à contributions pour les labs",
+            lab="lab-a",
+            themes=("design",),
+        ),
+        weight=1.5,
+        themes=themes,
+        settings=settings,
+        now=NOW,
+        lab_name="Lab A",
     )
     codes = [r.code for r in c.reasons]
     assert codes == ["weight", "theme", "theme", "keyword", "lab", "recency"]
@@ -95,8 +121,12 @@ def test_ranking_prefers_weight_reports_and_recency() -> None:
     settings = CurationSettings()
     old = score_candidate(cand("1", "Ancien", days=60), weight=1.0, themes=[], settings=settings, now=NOW)
     new = score_candidate(cand("2", "Récent", days=1), weight=1.0, themes=[], settings=settings, now=NOW)
-    heavy = score_candidate(cand("3", "Source importante", days=1), weight=3.0, themes=[], settings=settings, now=NOW)
-    report = score_candidate(cand("r4", "Retour d'expérience", days=1), weight=1.0, themes=[], settings=settings, now=NOW)
+    heavy = score_candidate(
+        cand("3", "Source importante", days=1), weight=3.0, themes=[], settings=settings, now=NOW
+    )
+    report = score_candidate(
+        cand("r4", "Retour d'expérience", days=1), weight=1.0, themes=[], settings=settings, now=NOW
+    )
     assert [c.ref for c in rank([old, new, heavy, report])] == ["3", "r4", "2", "1"]
 
 

@@ -32,9 +32,15 @@ def config(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def _entries(n: int, prefix: str) -> list[Entry]:
     return [
-        Entry(key=f"{prefix}{i}", url=f"https://example.org/{prefix}/{i}", title=f"Article {prefix} {i}",
-              summary="<p>Résumé</p>", excerpt="Résumé", text="Résumé",
-              published=datetime(2022, 1, 2 + i % 20, tzinfo=UTC))
+        Entry(
+            key=f"{prefix}{i}",
+            url=f"https://example.org/{prefix}/{i}",
+            title=f"Article {prefix} {i}",
+            summary="<p>Résumé</p>",
+            excerpt="Résumé",
+            text="Résumé",
+            published=datetime(2022, 1, 2 + i % 20, tzinfo=UTC),
+        )
         for i in range(n)
     ]
 
@@ -76,7 +82,9 @@ def test_pick_defaults_to_the_source_section_and_positions(store: Store, config)
 def test_max_picks_and_unknown_section(store: Store, config) -> None:  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
-    small = replace(config, sections=tuple(replace(s, max_picks=2) if s.id == "veille" else s for s in config.sections))
+    small = replace(
+        config, sections=tuple(replace(s, max_picks=2) if s.id == "veille" else s for s in config.sections)
+    )
     v = _ids(store, "la27eregion")
     editorial.pick(store, small, JAN, v[0], NOW)
     editorial.pick(store, small, JAN, v[1], NOW)
@@ -122,14 +130,25 @@ def test_stale_edit_is_refused(store: Store, config) -> None:  # type: ignore[no
 def test_candidates_group_duplicates_and_filter(store: Store, config) -> None:  # type: ignore[no-untyped-def]
     store.save_entries(
         "veille-education",
-        [Entry(key="dup", url="https://other.example/copy", title="« Article v 1 »", summary="", excerpt="", text="",
-               published=datetime(2022, 1, 5, tzinfo=UTC))],
+        [
+            Entry(
+                key="dup",
+                url="https://other.example/copy",
+                title="« Article v 1 »",
+                summary="",
+                excerpt="",
+                text="",
+                published=datetime(2022, 1, 5, tzinfo=UTC),
+            )
+        ],
         NOW,
     )
     found = editorial.candidates(store, config, JAN, NOW)
     head = next(c for c in found if c.title == "Article v 1")
     assert len(head.also_seen) == 1 and "veille-education" in head.sources
-    assert all(c.section == "actualites" for c in editorial.candidates(store, config, JAN, NOW, section="actualites"))
+    assert all(
+        c.section == "actualites" for c in editorial.candidates(store, config, JAN, NOW, section="actualites")
+    )
     assert {c.title for c in editorial.candidates(store, config, JAN, NOW, source="lab-normandie")} == {
         f"Article n {i}" for i in range(4)
     }
@@ -139,12 +158,21 @@ def test_candidates_group_duplicates_and_filter(store: Store, config) -> None:  
 
 def test_events_and_ics(store: Store, config) -> None:  # type: ignore[no-untyped-def]
     e = editorial.add_event(
-        store, config, JAN, NOW, title="Temps du lab", starts_at=datetime(2022, 1, 27, 14, 0),
-        ends_at=datetime(2022, 1, 27, 15, 30), video_url="https://visio.example/lab", description="Les ambassadeurs",
+        store,
+        config,
+        JAN,
+        NOW,
+        title="Temps du lab",
+        starts_at=datetime(2022, 1, 27, 14, 0),
+        ends_at=datetime(2022, 1, 27, 15, 30),
+        video_url="https://visio.example/lab",
+        description="Les ambassadeurs",
     )
     assert e.starts_at == datetime(2022, 1, 27, 13, 0, tzinfo=UTC)  # 14:00 in Paris
     with pytest.raises(UsageError, match="not an http"):
-        editorial.add_event(store, config, JAN, NOW, title="X", starts_at=datetime(2022, 1, 3), link="javascript:alert(1)")
+        editorial.add_event(
+            store, config, JAN, NOW, title="X", starts_at=datetime(2022, 1, 3), link="javascript:alert(1)"
+        )
     from icalendar import Calendar
 
     cal = Calendar.from_ical(editorial.events_ics(config, JAN, store.events(JAN)))
@@ -156,8 +184,12 @@ def test_events_and_ics(store: Store, config) -> None:  # type: ignore[no-untype
 
 
 ops = st.lists(
-    st.tuples(st.sampled_from(["pick", "unpick", "move"]), st.integers(0, 5), st.sampled_from(["veille", "actualites"]),
-              st.one_of(st.none(), st.integers(1, 8))),
+    st.tuples(
+        st.sampled_from(["pick", "unpick", "move"]),
+        st.integers(0, 5),
+        st.sampled_from(["veille", "actualites"]),
+        st.one_of(st.none(), st.integers(1, 8)),
+    ),
     max_size=25,
 )
 
@@ -201,7 +233,18 @@ def test_cli_curation_round_trip(tmp_path: Path, store: Store, config) -> None: 
     run("pick", v[1], "--month", "2022-01", "--section", "actualites", "--title", "Titre revu")
     run("move", v[1], "--month", "2022-01", "--position", "1", "--section", "veille")
     run("edito", "--month", "2022-01", "--file", "-", input="Bonne année à toutes et à tous !")
-    run("event", "add", "--month", "2022-01", "--title", "Temps du lab", "--start", "2022-01-27 14:00", "--place", "En visio")
+    run(
+        "event",
+        "add",
+        "--month",
+        "2022-01",
+        "--title",
+        "Temps du lab",
+        "--start",
+        "2022-01-27 14:00",
+        "--place",
+        "En visio",
+    )
     shown = json.loads(run("issue", "show", "--month", "2022-01", "--json"))
     veille = next(s for s in shown["sections"] if s["id"] == "veille")
     assert [(p["ref"], p["position"]) for p in veille["picks"]] == [(v[1], 1), (v[0], 2)]
@@ -213,7 +256,9 @@ def test_cli_curation_round_trip(tmp_path: Path, store: Store, config) -> None: 
     result = runner.invoke(cli, [*base, "pick", "nope", "--month", "2022-01"])
     assert result.exit_code == 2 and "invalid id" in result.output
     result = runner.invoke(cli, [*base, "issue", "show", "--month", "2021-05"])
-    assert result.exit_code == 1 and "no issue for 2021-05" in result.output.replace("there is no issue for", "no issue for")
+    assert result.exit_code == 1 and "no issue for 2021-05" in result.output.replace(
+        "there is no issue for", "no issue for"
+    )
 
 
 def test_picking_rules_from_the_review(store: Store, config) -> None:  # type: ignore[no-untyped-def]

@@ -639,7 +639,10 @@ def test_another_report_sent_from_the_same_page_is_kept(tmp_path: Path) -> None:
         first, created = submit(store, validate_submission(VALID_REPORT, config), now, key="k" * 32)
         again, created_again = submit(store, validate_submission(VALID_REPORT, config), now, key="k" * 32)
         other, created_other = submit(
-            store, validate_submission({**VALID_REPORT, "title": "Un autre retour"}, config), now, key="k" * 32
+            store,
+            validate_submission({**VALID_REPORT, "title": "Un autre retour"}, config),
+            now,
+            key="k" * 32,
         )
         assert created and not created_again and again.id == first.id
         assert created_other and other.id != first.id

@@ -23,7 +23,9 @@ def entry(key: str, title: str = "Titre", url: str | None = None, **kw: object) 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     s = Store.open(tmp_path / "c.db")
-    s.sync_sources([Source(id="a", url="https://a.example/feed"), Source(id="b", url="https://b.example/feed")], NOW)
+    s.sync_sources(
+        [Source(id="a", url="https://a.example/feed"), Source(id="b", url="https://b.example/feed")], NOW
+    )
     return s
 
 
@@ -56,7 +58,9 @@ def test_database_from_a_newer_curator_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "c.db"
     Store.open(path).close()
     conn = sqlite3.connect(path)
-    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('curator', '9999_future', 'x')")
+    conn.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('curator', '9999_future', 'x')"
+    )
     conn.commit()
     conn.close()
     with pytest.raises(StoreError, match="newer curator"):
@@ -72,7 +76,8 @@ def test_not_a_database(tmp_path: Path) -> None:
 
 def test_sync_sources_adds_changes_and_disables(store: Store) -> None:
     result = store.sync_sources(
-        [Source(id="a", url="https://a.example/feed", weight=2.0), Source(id="c", url="https://c.example/")], NOW
+        [Source(id="a", url="https://a.example/feed", weight=2.0), Source(id="c", url="https://c.example/")],
+        NOW,
     )
     assert result.added == ("c",) and result.changed == ("a",) and result.removed == ("b",)
     store.save_entries("a", [entry("1")], NOW)
@@ -117,7 +122,10 @@ def test_search_ignores_accents_and_case(store: Store) -> None:
         [entry("1", "Education et numérique"), entry("2", "ÉDUCATION populaire"), entry("3", "Autre chose")],
         NOW,
     )
-    assert {i.title for i in store.items(search="éducation")} == {"Education et numérique", "ÉDUCATION populaire"}
+    assert {i.title for i in store.items(search="éducation")} == {
+        "Education et numérique",
+        "ÉDUCATION populaire",
+    }
     assert {i.title for i in store.items(search="NUMERIQUE")} == {"Education et numérique"}
     assert store.items(search='"); DROP TABLE items; --') == []
     assert store.items(search="   ") == []

@@ -156,7 +156,9 @@ def sample_path(rule: str) -> str:
     """A concrete path for a URL rule: every variable part filled with a plausible value."""
     import re
 
-    return re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", lambda m: "2022-01" if m.group(1) == "month" else "1", rule)
+    return re.sub(
+        r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", lambda m: "2022-01" if m.group(1) == "month" else "1", rule
+    )
 
 
 def test_every_post_route_requires_a_csrf_token(app: Any, web: WebClient, editor_account: Any) -> None:

@@ -24,8 +24,15 @@ def logged_in(web: WebClient, editor_account: Any) -> WebClient:
         store.save_entries(
             "la27eregion",
             [
-                Entry(key=f"v{i}", url=f"https://example.org/v{i}", title=f"Veille numéro {i}", summary="<p>Résumé</p>",
-                      excerpt="Un atelier de facilitation", text="Un atelier", published=datetime(2022, 1, 3 + i, tzinfo=UTC))
+                Entry(
+                    key=f"v{i}",
+                    url=f"https://example.org/v{i}",
+                    title=f"Veille numéro {i}",
+                    summary="<p>Résumé</p>",
+                    excerpt="Un atelier de facilitation",
+                    text="Un atelier",
+                    published=datetime(2022, 1, 3 + i, tzinfo=UTC),
+                )
                 for i in range(3)
             ],
             NOW,
@@ -54,9 +61,13 @@ def test_candidates_page_pick_reorder_note(logged_in: WebClient) -> None:
     assert "Veille numéro 2" in html and "Score" in html
     a, b, c = (str(i) for i in _ids(web))
     for ref in (a, b):
-        r = web.post("/editeur/numeros/2022-01/choisir", {"ref": ref, "section": "veille", "version": _version(web)})
+        r = web.post(
+            "/editeur/numeros/2022-01/choisir", {"ref": ref, "section": "veille", "version": _version(web)}
+        )
         assert r.status_code == 303
-    r = web.post("/editeur/numeros/2022-01/choisir", {"ref": c, "section": "actualites", "version": _version(web)})
+    r = web.post(
+        "/editeur/numeros/2022-01/choisir", {"ref": c, "section": "actualites", "version": _version(web)}
+    )
     assert r.status_code == 303
     # Reorder with the buttons that work without JavaScript.
     r = web.post("/editeur/numeros/2022-01/deplacer", {"ref": b, "direction": "up", "version": _version(web)})
@@ -65,8 +76,15 @@ def test_candidates_page_pick_reorder_note(logged_in: WebClient) -> None:
         assert [p.ref for p in store.picks(JAN, "veille")] == [b, a]
     # A note and a title override.
     form = web.hidden(f"/editeur/numeros/2022-01/choix/{a}")
-    r = web.post(f"/editeur/numeros/2022-01/choix/{a}",
-                 {"pick_version": form["pick_version"], "note": "Un **bel** exemple", "title": "Titre revu", "summary": ""})
+    r = web.post(
+        f"/editeur/numeros/2022-01/choix/{a}",
+        {
+            "pick_version": form["pick_version"],
+            "note": "Un **bel** exemple",
+            "title": "Titre revu",
+            "summary": "",
+        },
+    )
     assert r.status_code == 303
     issue_page = web.client.get("/editeur/numeros/2022-01").get_data(as_text=True)
     assert "Titre revu" in issue_page and "<strong>bel</strong>" in issue_page
@@ -81,7 +99,9 @@ def test_stale_page_is_refused_with_a_message(logged_in: WebClient) -> None:
         assert store.issue(JAN) is None  # looking writes nothing
     seen = int(re.search(r'name="version" value="(\d+)"', page).group(1))  # type: ignore[union-attr]
     assert seen == 0
-    assert web.post("/editeur/numeros/2022-01/choisir", {"ref": a, "version": seen}).status_code == 303  # editor A
+    assert (
+        web.post("/editeur/numeros/2022-01/choisir", {"ref": a, "version": seen}).status_code == 303
+    )  # editor A
     r = web.post("/editeur/numeros/2022-01/choisir", {"ref": b, "version": seen})  # editor B, same stale page
     assert r.status_code == 303
     page = web.client.get(r.headers["Location"]).get_data(as_text=True)
@@ -95,8 +115,10 @@ def test_edito_events_and_frozen_issue(logged_in: WebClient) -> None:
     web.client.get("/editeur/numeros/2022-01")
     r = web.post("/editeur/numeros/2022-01/edito", {"edito": "Bonne année !", "version": _version(web)})
     assert r.status_code == 303
-    r = web.post("/editeur/numeros/2022-01/evenements",
-                 {"title": "Temps du lab", "start_date": "2022-01-27", "start_time": "14:00", "place": "En visio"})
+    r = web.post(
+        "/editeur/numeros/2022-01/evenements",
+        {"title": "Temps du lab", "start_date": "2022-01-27", "start_time": "14:00", "place": "En visio"},
+    )
     assert r.status_code == 303
     page = web.client.get("/editeur/numeros/2022-01").get_data(as_text=True)
     assert "Temps du lab" in page and "Bonne année" in page

@@ -19,7 +19,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
-    def guess_type(self, path: str | object) -> str:  # type: ignore[override]
+    def guess_type(self, path: str | object) -> str:
         name = str(path)
         if name.endswith(".atom"):
             return "application/atom+xml"
@@ -84,12 +84,17 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> None:
         with Store.open(db_path) as store:
             echo("\n1. Fetching the sample feeds")
             summary = update_sources(
-                store, config,
-                on_result=lambda r: echo(f"   {r.source_id}: {r.outcome}"
-                                         + (f", {r.new} new" if r.new else "")
-                                         + (f" ({r.message})" if r.message else "")),
+                store,
+                config,
+                on_result=lambda r: echo(
+                    f"   {r.source_id}: {r.outcome}"
+                    + (f", {r.new} new" if r.new else "")
+                    + (f" ({r.message})" if r.message else "")
+                ),
             )
-            echo(f"   {summary.new} new items, {summary.failed} failed; {store.count('items')} items in the store.")
+            echo(
+                f"   {summary.new} new items, {summary.failed} failed; {store.count('items')} items in the store."
+            )
     with Store.open(db_path) as store:
         now = datetime.now(UTC)
         echo("\n2. Experience reports sent by the labs through the form")
@@ -126,5 +131,7 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> None:
     echo("\nDone. Next:")
     echo(f"   {cli} candidates --month {month}      # the ranked candidates, with their reasons")
     echo(f"   {cli} issue show --month {month}")
-    echo(f"   {cli} serve --demo                     # the form and the editor area on http://127.0.0.1:8000/")
+    echo(
+        f"   {cli} serve --demo                     # the form and the editor area on http://127.0.0.1:8000/"
+    )
     echo(f"     (editor login: {demo.editor_email} / {demo.editor_password})")

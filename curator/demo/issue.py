@@ -50,16 +50,25 @@ def build_sample_issue(store: Store, config: Config, month: Month, now: datetime
         editorial.pick(store, config, month, appel.ref, now, section="appels", by="demo")
     editorial.set_edito(store, config, month, EDITO, now)
     editorial.add_event(
-        store, config, month, now,
+        store,
+        config,
+        month,
+        now,
         title="Temps du lab : les ambassadeurs de l'innovation",
-        starts_at=datetime(2022, 1, 27, 14, 0), ends_at=datetime(2022, 1, 27, 15, 30),
+        starts_at=datetime(2022, 1, 27, 14, 0),
+        ends_at=datetime(2022, 1, 27, 15, 30),
         video_url="https://visio.example.org/temps-du-lab",
         description="Le Bercylab présente son réseau d'ambassadeurs ; questions et échanges entre labs.",
     )
     editorial.add_event(
-        store, config, month, now,
-        title="Atelier de co-développement entre labs", starts_at=datetime(2022, 2, 8, 9, 30),
-        ends_at=datetime(2022, 2, 8, 12, 0), place="Lab 110 bis, 110 rue de Grenelle, Paris",
+        store,
+        config,
+        month,
+        now,
+        title="Atelier de co-développement entre labs",
+        starts_at=datetime(2022, 2, 8, 9, 30),
+        ends_at=datetime(2022, 2, 8, 12, 0),
+        place="Lab 110 bis, 110 rue de Grenelle, Paris",
         description="Trois situations apportées par les labs, traitées en petits groupes.",
     )
     return len(store.picks(month)), True

@@ -81,7 +81,9 @@ def issues() -> Any:
         return redirect(url_for("editor.issue", month=str(month)))
     now = state().now()
     return render_template(
-        "web/editor/issues.html", issues=get_store().issues(), next_month=str(Month(now.year, now.month).next())
+        "web/editor/issues.html",
+        issues=get_store().issues(),
+        next_month=str(Month(now.year, now.month).next()),
     )
 
 
@@ -106,8 +108,16 @@ def candidates(month: str) -> Any:
     filters = {k: request.args.get(k) or None for k in ("q", "section", "source", "lab", "theme")}
     try:
         found = editorial.candidates(
-            store, web.config, m, web.now(), section=filters["section"], search=filters["q"],
-            source=filters["source"], lab=filters["lab"], theme=filters["theme"], reasons=False,
+            store,
+            web.config,
+            m,
+            web.now(),
+            section=filters["section"],
+            search=filters["q"],
+            source=filters["source"],
+            lab=filters["lab"],
+            theme=filters["theme"],
+            reasons=False,
         )
     except UsageError:
         found = []
@@ -148,8 +158,16 @@ def pick(month: str) -> Response:
     section = request.form.get("section") or None
     return _run(
         m,
-        lambda: editorial.pick(get_store(), web.config, m, ref, web.now(), section=section, by=g.editor,
-                               expected_version=_version()),
+        lambda: editorial.pick(
+            get_store(),
+            web.config,
+            m,
+            ref,
+            web.now(),
+            section=section,
+            by=g.editor,
+            expected_version=_version(),
+        ),
         _("Added to the issue."),
     )
 
@@ -159,8 +177,11 @@ def unpick(month: str) -> Response:
     m = _month(month)
     web = state()
     ref = request.form.get("ref", "")
-    return _run(m, lambda: editorial.unpick(get_store(), web.config, m, ref, web.now(), expected_version=_version()),
-                _("Removed from the issue."))
+    return _run(
+        m,
+        lambda: editorial.unpick(get_store(), web.config, m, ref, web.now(), expected_version=_version()),
+        _("Removed from the issue."),
+    )
 
 
 @bp.route("/numeros/<month>/deplacer", methods=["POST"])
@@ -188,8 +209,17 @@ def move(month: str) -> Response:
                 position = int(request.form.get("position", ""))
             except ValueError:
                 raise UsageError("choose a position") from None
-        editorial.move(store, web.config, m, ref, position, web.now(), section=section, by=g.editor,
-                       expected_version=_version())
+        editorial.move(
+            store,
+            web.config,
+            m,
+            ref,
+            position,
+            web.now(),
+            section=section,
+            by=g.editor,
+            expected_version=_version(),
+        )
 
     return _run(m, action, _("Moved."), f"#pick-{ref}")
 
@@ -206,21 +236,40 @@ def edit_pick(month: str, ref: str) -> Any:
     if request.method == "POST":
         values = {k: request.form.get(k, "") for k in ("note", "title", "summary")}
         try:
-            editorial.edit_pick(store, web.config, m, ref, web.now(), by=g.editor,
-                                expected_version=_version("pick_version"), **values)
+            editorial.edit_pick(
+                store,
+                web.config,
+                m,
+                ref,
+                web.now(),
+                by=g.editor,
+                expected_version=_version("pick_version"),
+                **values,
+            )
         except ConflictError as exc:
             flash(_conflict_message(exc), "error")
-            return render_template("web/editor/pick.html", month=str(m), pick=current, values=values,
-                                   version=current.pick.version), 409
+            return render_template(
+                "web/editor/pick.html",
+                month=str(m),
+                pick=current,
+                values=values,
+                version=current.pick.version,
+            ), 409
         except UsageError as exc:
             flash(str(exc), "error")
-            return render_template("web/editor/pick.html", month=str(m), pick=current, values=values,
-                                   version=current.pick.version), 422
+            return render_template(
+                "web/editor/pick.html",
+                month=str(m),
+                pick=current,
+                values=values,
+                version=current.pick.version,
+            ), 422
         flash(_("Changes saved."), "success")
         return redirect(url_for("editor.issue", month=str(m)) + f"#pick-{ref}", code=303)
     values = {"note": current.note, "title": current.pick.title or "", "summary": current.pick.summary or ""}
-    return render_template("web/editor/pick.html", month=str(m), pick=current, values=values,
-                           version=current.pick.version)
+    return render_template(
+        "web/editor/pick.html", month=str(m), pick=current, values=values, version=current.pick.version
+    )
 
 
 @bp.route("/numeros/<month>/edito", methods=["POST"])
@@ -228,8 +277,12 @@ def edito(month: str) -> Response:
     m = _month(month)
     web = state()
     text = request.form.get("edito", "")
-    return _run(m, lambda: editorial.set_edito(get_store(), web.config, m, text, web.now(), expected_version=_version()),
-                _("Édito saved."), "#edito")
+    return _run(
+        m,
+        lambda: editorial.set_edito(get_store(), web.config, m, text, web.now(), expected_version=_version()),
+        _("Édito saved."),
+        "#edito",
+    )
 
 
 @bp.route("/numeros/<month>/titre", methods=["POST"])
@@ -237,8 +290,11 @@ def title(month: str) -> Response:
     m = _month(month)
     web = state()
     text = request.form.get("title", "")
-    return _run(m, lambda: editorial.set_title(get_store(), web.config, m, text, web.now(), expected_version=_version()),
-                _("Title saved."))
+    return _run(
+        m,
+        lambda: editorial.set_title(get_store(), web.config, m, text, web.now(), expected_version=_version()),
+        _("Title saved."),
+    )
 
 
 def _when(name: str) -> datetime | None:
@@ -262,9 +318,16 @@ def add_event(month: str) -> Response:
         if starts_at is None:
             raise UsageError(_("An event needs a start date."))
         editorial.add_event(
-            get_store(), web.config, m, web.now(), title=request.form.get("title", ""), starts_at=starts_at,
-            ends_at=_when("end"), place=request.form.get("place", ""),
-            video_url=request.form.get("video_url") or None, description=request.form.get("description", ""),
+            get_store(),
+            web.config,
+            m,
+            web.now(),
+            title=request.form.get("title", ""),
+            starts_at=starts_at,
+            ends_at=_when("end"),
+            place=request.form.get("place", ""),
+            video_url=request.form.get("video_url") or None,
+            description=request.form.get("description", ""),
             link=request.form.get("link") or None,
         )
 
@@ -275,8 +338,12 @@ def add_event(month: str) -> Response:
 def remove_event(month: str, event_id: int) -> Response:
     m = _month(month)
     web = state()
-    return _run(m, lambda: editorial.remove_event(get_store(), web.config, m, event_id, web.now()),
-                _("Event removed."), "#agenda")
+    return _run(
+        m,
+        lambda: editorial.remove_event(get_store(), web.config, m, event_id, web.now()),
+        _("Event removed."),
+        "#agenda",
+    )
 
 
 @bp.route("/numeros/<month>/rouvrir", methods=["POST"])
@@ -292,7 +359,7 @@ def preview(month: str) -> Any:
     web = state()
     store = get_store()
     try:
-        from ..render import render_email  # type: ignore[attr-defined]
+        from ..render import render_email
 
         rendered = render_email(editorial.issue_view(store, web.config, m), web.config, now=web.now())
     except (ImportError, AttributeError):

@@ -225,7 +225,10 @@ def reject_report(report_id: int) -> Any:
         return _report_page(report_id)
     except InUseError as exc:
         flash(
-            _("This report is in the issue %(month)s: take it out of the issue first, then reject it.", month=exc.month),
+            _(
+                "This report is in the issue %(month)s: take it out of the issue first, then reject it.",
+                month=exc.month,
+            ),
             "error",
         )
         return _see_other("editor.show", report_id=report_id)
