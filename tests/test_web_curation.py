@@ -142,3 +142,17 @@ def test_edito_events_and_frozen_issue(logged_in: WebClient) -> None:
 def test_bad_month_is_404(logged_in: WebClient) -> None:
     assert logged_in.client.get("/editeur/numeros/2022-13").status_code == 404
     assert logged_in.client.get("/editeur/numeros/../../etc").status_code == 404
+
+
+def test_an_article_already_published_is_refused_with_a_message(logged_in: WebClient) -> None:
+    web = logged_in
+    a = str(_ids(web)[0])
+    with web.store() as store:
+        from curator import editorial
+
+        config = web.app.extensions["curator"].config
+        editorial.pick(store, config, Month.parse("2021-12"), a, NOW)
+        editorial.publish(store, config, Month.parse("2021-12"), NOW)
+    r = web.post("/editeur/numeros/2022-01/choisir", {"ref": a, "version": _version(web)})
+    page = web.client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Déjà publié dans le numéro 2021-12" in page

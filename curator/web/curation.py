@@ -16,7 +16,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from .. import editorial
-from ..errors import ConflictError, CuratorError, NotFoundError, UsageError
+from ..errors import ConflictError, CuratorError, InUseError, NotFoundError, UsageError
 from ..models import Month
 from . import get_store, state
 from .editor import _, bp
@@ -59,6 +59,10 @@ def _run(month: Month, action: Any, success: str, anchor: str = "") -> Response:
 
 
 def _conflict_message(exc: ConflictError) -> str:
+    if isinstance(exc, InUseError):
+        return _(
+            "This was already published in the issue %(month)s: an article goes out once.", month=exc.month
+        )
     text = str(exc)
     if "published" in text:
         return _("This issue is published and frozen. Reopen it first to change it.")
