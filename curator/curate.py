@@ -124,10 +124,6 @@ class Candidate(NamedTuple):
     weight: float = 1.0  # its sources' weight
     mask: int = -1  # which of the scorer's phrases its text contains (-1: not known yet)
 
-    @property
-    def key(self) -> str:
-        return title_key(self.title)
-
 
 @dataclass(frozen=True)
 class SourceInfo:

@@ -26,7 +26,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from .curate import title_key
+from .curate import make_ref, title_key
 from .errors import ConflictError, NotFoundError, StoreError
 from .models import Editor, Entry, Event, Issue, Item, Month, Pick, Report, ReportChange, Source, SourceState
 
@@ -1171,15 +1171,6 @@ class Store:
         )
         return [(self._pick(r), r["issue_state"]) for r in rows]
 
-    def published_refs(self) -> set[tuple[str, int]]:
-        """(kind, id) of everything already placed in a published issue."""
-        return {
-            (k, i)
-            for k, i in self.conn.execute(
-                "SELECT p.kind, p.ref_id FROM picks p JOIN issues i ON i.month = p.month WHERE i.state = 'published'"
-            )
-        }
-
     def _renumber(self, month: Month, section: str) -> None:
         ids = [
             r[0]
@@ -1333,23 +1324,11 @@ class Store:
             self.conn.execute("DELETE FROM events WHERE id = ?", (event_id,))
         return self._event(rows[0])
 
-    def candidate_items(self, month: Month, oldest: datetime, end: datetime) -> list[Item]:
-        """Items published in [oldest, end) that no other published issue carries yet."""
-        sql = (
-            self._ITEM_SELECT
-            + """
-            WHERE items.published >= ? AND items.published < ?
-              AND items.id NOT IN (
-                SELECT p.ref_id FROM picks p JOIN issues i ON i.month = p.month
-                WHERE p.kind = 'item' AND i.state = 'published' AND p.month != ?)
-            ORDER BY items.published DESC, items.id DESC"""
-        )
-        return [self._item(r) for r in self._rows(sql, [iso(oldest), iso(end), str(month)])]
-
     def candidate_rows(
         self, month: Month, oldest: datetime, end: datetime, phrases: Sequence[str] = ()
     ) -> list[tuple[Any, ...]]:
-        """The lean form of ``candidate_items``, for ranking thousands of items quickly.
+        """Items published in [oldest, end) that no other published issue carries yet, in a lean
+        form for ranking thousands of them quickly.
 
         Rows are (id, url, title, excerpt, published, author, title_key, sources, mask):
         ``sources`` a tuple of source ids; bit i of ``mask`` is set when the item's
@@ -1378,16 +1357,6 @@ class Store:
             last_id = row[0]
             result.append((*row[:7], (row[7],), row[8]))
         return result
-
-    def phrase_item_ids(self, phrases: Sequence[str]) -> set[int]:
-        """Ids of the items whose title or text contains any of ``phrases`` (accents and case ignored)."""
-        terms = [" ".join(_FTS_TOKEN.findall(p)) for p in phrases]
-        query = " OR ".join(f'"{t}"' for t in terms if t)
-        if not query:
-            return set()
-        return {
-            r[0] for r in self.conn.execute("SELECT rowid FROM items_fts WHERE items_fts MATCH ?", (query,))
-        }
 
     def search_item_ids(self, text: str) -> set[int]:
         q = fts_query(text)
@@ -1459,10 +1428,6 @@ class Store:
             )
 
     # --- end of sends ----------------------------------------------------------------
-
-
-def make_ref(kind: str, ref_id: int) -> str:
-    return f"r{ref_id}" if kind == "report" else str(ref_id)
 
 
 def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
