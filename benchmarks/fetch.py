@@ -359,7 +359,7 @@ def plain_sqlite(path: Path, schema_from: Path, rows: list[tuple[str, list[Entry
     conn = sqlite3.connect(path, isolation_level=None)
     for sql in statements:
         conn.execute(sql)
-    derived = [c for c in ("title_key", "match_text") if c in columns]
+    derived = [c for c in ("title_key", "match_text", "sources") if c in columns]
 
     start = time.perf_counter()
     iso = curator_store.iso
@@ -377,6 +377,8 @@ def plain_sqlite(path: Path, schema_from: Path, rows: list[tuple[str, list[Entry
                 extra.append(title_key(e.title))
             if "match_text" in derived:
                 extra.append(curator_store.match_text(e.title, e.excerpt))
+            if "sources" in derived:
+                extra.append(source_id)
             items.append(
                 (
                     item_id,

@@ -644,21 +644,23 @@ def candidates(
     """List the ranked candidates for a month, duplicates grouped, with their reasons."""
     from . import editorial
 
+    now = _now()
     found = editorial.candidates(
         state.store,
         state.config,
         month,
-        _now(),
+        now,
         section=section,
         search=search,
         source=source,
         lab=lab,
         theme=theme,
+        reasons=False,
     )
     if as_json:
-        print_json([candidate_json(c) for c in found])
+        print_json([candidate_json(c) for c in editorial.explain(state.config, now, found)])
         return
-    for c in found[:limit]:
+    for c in editorial.explain(state.config, now, found[:limit]):
         mark = f"[{c.picked}] " if c.picked else ""
         click.echo(f"{c.ref:>7}  {c.score:6.2f}  {c.published:%Y-%m-%d}  {mark}{c.title}")
         origin = ", ".join(c.sources) if c.sources else f"report by {c.author}"

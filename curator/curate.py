@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from .errors import ConfigError
@@ -161,9 +162,8 @@ def make_ref(kind: str, id: int) -> str:
 class Scorer:
     """Scores candidates against the themes, keywords and settings, prepared once per list.
 
-    Keyword rules are matched as whole words on text reduced by ``title_key``.
-    ``phrases`` lists them so that the store can match items in SQL: bit i of a
-    candidate's ``mask`` says whether its text contains ``phrases[i]``.
+    Keyword rules are matched as whole words on text reduced by ``title_key``:
+    bit i of a candidate's ``mask`` says whether its text contains ``phrases[i]``.
     """
 
     def __init__(
@@ -182,6 +182,8 @@ class Scorer:
                 bits |= 1 << self._index(k)
             self.themes.append((tid, label, bits))
         self.keywords = [(k, 1 << self._index(k), float(b)) for k, b in settings.keywords.items()]
+        self._bits = [(phrase, 1 << i) for i, phrase in enumerate(self.phrases)]
+        self._reasons: dict[tuple[Any, ...], tuple[Reason, ...]] = {}
         self.settings = settings
         self.now = now
         self.lab_names = lab_names or {}
@@ -194,18 +196,26 @@ class Scorer:
         return self.phrases.index(phrase)
 
     def mask(self, text: str) -> int:
-        words = _words(text)
-        return sum(1 << i for i, p in enumerate(self.phrases) if p in words)
+        """Which phrases ``text`` contains, as a bitmask."""
+        return self.match_mask(_words(text))
 
-    def __call__(self, c: Candidate, weight: float | None = None, mask: int | None = None) -> Candidate:
-        """Score ``c`` (its reasons are left for ``explain``: thousands are scored, a page is shown)."""
+    def match_mask(self, words: str) -> int:
+        """The same for text already reduced and padded (``store.match_text``)."""
+        return sum([bit for phrase, bit in self._bits if phrase in words])
+
+    def points(
+        self,
+        kind: str,
+        weight: float,
+        themes: tuple[str, ...],
+        mask: int,
+        lab: str | None,
+        duplicates: int = 0,
+    ) -> tuple[float, tuple[str, ...]]:
+        """The points of a candidate with these traits before recency, and its themes
+        once keyword rules matched (the same traits always give the same points)."""
         s = self.settings
-        if weight is None:
-            weight = c.weight
-        if mask is None:
-            mask = c.mask if c.mask >= 0 else self.mask(c.title + " " + c.excerpt)
-        base = s.report_weight if c.kind == "report" else weight
-        themes = c.themes
+        base = s.report_weight if kind == "report" else weight
         matched = themes
         for theme_id, _label, bits in self.themes:
             if theme_id in themes:
@@ -217,26 +227,53 @@ class Scorer:
             for _keyword, bit, boost in self.keywords:
                 if mask & bit:
                     base += boost
-        if c.lab:
+        if lab:
             base += s.lab_bonus
-        if c.also_seen:
-            base += s.duplicate_bonus * len(c.also_seen)
-        age_days = (self.now - c.published) / _DAY
-        if age_days < 0:
-            age_days = 0.0
-        factor = 1.0 / (1.0 + age_days / s.half_life_days) if s.half_life_days else 1.0
-        return c._replace(score=round(base * factor, 4), themes=matched, weight=weight, mask=mask)
+        if duplicates:
+            base += s.duplicate_bonus * duplicates
+        return base, matched
+
+    def decayed(self, points: float, published: datetime) -> float:
+        """The score: ``points`` lowered by age (half of them after ``half_life_days``)."""
+        half_life = self.settings.half_life_days
+        if half_life:
+            age_days = (self.now - published) / _DAY
+            if age_days > 0:
+                points /= 1.0 + age_days / half_life
+        return round(points, 4)
+
+    def __call__(self, c: Candidate, weight: float | None = None, mask: int | None = None) -> Candidate:
+        """Score ``c`` (its reasons are left for ``explain``: thousands are scored, a page is shown)."""
+        if weight is None:
+            weight = c.weight
+        if mask is None:
+            mask = c.mask if c.mask >= 0 else self.mask(c.title + " " + c.excerpt)
+        points, themes = self.points(c.kind, weight, c.themes, mask, c.lab, len(c.also_seen))
+        return c._replace(score=self.decayed(points, c.published), themes=themes, weight=weight, mask=mask)
 
     def explain(self, c: Candidate) -> Candidate:
         """``c`` with the reasons for its score (its ``themes`` as scored, so matched ones included)."""
         s = self.settings
         mask = c.mask if c.mask >= 0 else self.mask(c.title + " " + c.excerpt)
-        if c.kind == "report":
+        traits = (c.kind, c.weight, c.themes, mask, c.lab, len(c.also_seen))
+        reasons = self._reasons.get(traits)
+        if reasons is None:
+            reasons = self._reasons[traits] = self._fixed_reasons(*traits)
+        age_days = max(0.0, (self.now - c.published) / _DAY)
+        factor = 1.0 / (1.0 + age_days / s.half_life_days) if s.half_life_days else 1.0
+        return c._replace(reasons=(*reasons, Reason("recency", f"{age_days:.0f}", round(factor, 3))))
+
+    def _fixed_reasons(
+        self, kind: str, weight: float, themes: tuple[str, ...], mask: int, lab: str | None, duplicates: int
+    ) -> tuple[Reason, ...]:
+        """The reasons that do not depend on age: the same traits give the same ones."""
+        s = self.settings
+        if kind == "report":
             reasons = [Reason("report", "", s.report_weight)]
         else:
-            reasons = [Reason("weight", f"{c.weight:g}", c.weight)]
-        for _theme_id, label, bits in self.themes:
-            if _theme_id not in c.themes:
+            reasons = [Reason("weight", f"{weight:g}", weight)]
+        for theme_id, label, bits in self.themes:
+            if theme_id not in themes:
                 continue
             hit = mask & bits
             if hit:
@@ -247,15 +284,11 @@ class Scorer:
         for keyword, bit, boost in self.keywords:
             if mask & bit:
                 reasons.append(Reason("keyword", keyword, boost))
-        if c.lab:
-            reasons.append(Reason("lab", self.lab_names.get(c.lab, c.lab), s.lab_bonus))
-        if c.also_seen:
-            n = len(c.also_seen)
-            reasons.append(Reason("duplicates", str(n), s.duplicate_bonus * n))
-        age_days = max(0.0, (self.now - c.published) / _DAY)
-        factor = 1.0 / (1.0 + age_days / s.half_life_days) if s.half_life_days else 1.0
-        reasons.append(Reason("recency", f"{age_days:.0f}", round(factor, 3)))
-        return c._replace(reasons=tuple(reasons))
+        if lab:
+            reasons.append(Reason("lab", self.lab_names.get(lab, lab), s.lab_bonus))
+        if duplicates:
+            reasons.append(Reason("duplicates", str(duplicates), s.duplicate_bonus * duplicates))
+        return tuple(reasons)
 
 
 _DAY = timedelta(days=1)
@@ -277,64 +310,85 @@ def score_candidate(
 
 
 def group_duplicates(
-    candidates: Iterable[Candidate], keys: Mapping[str, str] | None = None
+    candidates: Iterable[Candidate], keys: Mapping[str, str] | Sequence[str] | None = None
 ) -> list[Candidate]:
     """Fold the same story reached through several sources into one candidate.
 
     Two candidates are the same story when they share a (normalised) URL or
     their titles are equal once accents, case, punctuation and quotes are
-    ignored (``keys`` may give each candidate's title key, by ref, precomputed). The representative is the earliest-published one that is picked,
-    else a report, else the earliest; the others are listed in ``also_seen``.
+    ignored. ``keys`` may give each candidate's title key precomputed, by ref
+    or in the candidates' order. The representative is the earliest-published
+    one that is picked, else a report, else the earliest; the others are
+    listed in ``also_seen``. Order is kept: a group stands where its first
+    member stood.
     """
     items = list(candidates)
-    parent = list(range(len(items)))
+    if keys is None:
+        key_list: Sequence[str | None] = [title_key(c.title) for c in items]
+    elif isinstance(keys, Mapping):
+        key_list = [keys.get(c.ref) for c in items]
+        key_list = [k if k is not None else title_key(c.title) for k, c in zip(key_list, items, strict=True)]
+    else:
+        key_list = keys
+    parent: dict[int, int] = {}  # only the candidates that belong to a group
 
     def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
+        while (p := parent[i]) != i:
+            parent[i] = parent[p]
+            i = p
         return i
 
-    first_by: dict[tuple[str, str], int] = {}
+    def union(i: int, j: int) -> None:
+        parent.setdefault(i, i)
+        parent.setdefault(j, j)
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+
+    by_title: dict[str, int] = {}
+    by_url: dict[str, int] = {}
     for i, c in enumerate(items):
-        key = keys.get(c.ref) if keys is not None else None
-        if key is None:
-            key = title_key(c.title)
-        found = [("title", key)] if key else []
-        if c.url:
-            found.append(("url", c.url))
-        for k in found:
-            j = first_by.setdefault(k, i)
-            if j != i:
-                ri, rj = find(i), find(j)
-                if ri != rj:
-                    parent[max(ri, rj)] = min(ri, rj)
+        key = key_list[i]
+        if key and (j := by_title.setdefault(key, i)) != i:
+            union(i, j)
+        if c.url and (j := by_url.setdefault(c.url, i)) != i:
+            union(i, j)
+    if not parent:
+        return items
     groups: dict[int, list[Candidate]] = {}
-    for i, c in enumerate(items):
-        groups.setdefault(find(i), []).append(c)
     result: list[Candidate] = []
-    for members in groups.values():
-        if len(members) == 1:
-            result.append(members[0])
+    slots: dict[int, int] = {}  # group root -> its place in result
+    for i, c in enumerate(items):
+        if i not in parent:
+            result.append(c)
             continue
+        root = find(i)
+        if root == i:
+            slots[root] = len(result)
+            result.append(c)
+        groups.setdefault(root, []).append(c)
+    for root, members in groups.items():
         members.sort(key=lambda c: (c.picked is None, c.kind != "report", c.published, c.id))
         head, rest = members[0], members[1:]
         sources = list(head.sources)
         for other in rest:
             sources.extend(s for s in other.sources if s not in sources)
-        result.append(
-            head._replace(
-                sources=tuple(sources),
-                also_seen=head.also_seen + tuple(o.ref for o in rest),
-                lab=head.lab or next((o.lab for o in rest if o.lab), None),
-            )
+        result[slots[root]] = head._replace(
+            sources=tuple(sources),
+            also_seen=head.also_seen + tuple(o.ref for o in rest),
+            lab=head.lab or next((o.lab for o in rest if o.lab), None),
         )
     return result
 
 
 def rank(candidates: Iterable[Candidate]) -> list[Candidate]:
-    """Best first; ties broken by recency then id, so the order is stable."""
-    result = sorted(candidates, key=lambda c: (c.kind, c.id))
-    result.sort(key=lambda c: c.published, reverse=True)
-    result.sort(key=lambda c: c.score, reverse=True)
+    """Best first; ties broken by recency then kind and id, so the order is stable."""
+    result = sorted(candidates, key=_kind_id)
+    result.sort(key=_published, reverse=True)
+    result.sort(key=_score, reverse=True)
     return result
+
+
+_kind_id = attrgetter("kind", "id")
+_published = attrgetter("published")
+_score = attrgetter("score")

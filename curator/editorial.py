@@ -7,9 +7,10 @@ and leave SQL to the store and scoring to ``curate``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import curate
@@ -144,51 +145,62 @@ def candidates(
     oldest, _start, end = candidate_window(config, month)
     infos = _source_infos(config)
     scorer = _scorer(config, now)
-    rows = store.candidate_rows(month, oldest, end, scorer.phrases)
+    rows = store.candidate_rows(month, oldest, end)
     if search:
         ids = store.search_item_ids(search)
         rows = [r for r in rows if r[0] in ids]
     default_section = _items_section(config)
-    picked = {(p.kind, p.ref_id): p.section for p in store.picks(month)}
+    picks = store.picks(month)
+    picked = {(p.kind, p.ref_id): p.section for p in picks}
+    picked_items = {p.ref_id: p.section for p in picks if p.kind == "item"}
     fromiso = datetime.fromisoformat
+    match_mask, decayed = scorer.match_mask, scorer.decayed
+    # What an item's sources and matched keywords make of it: the same for many items.
+    traits: dict[tuple[str | None, int], tuple[Any, ...]] = {}
     raw: list[Candidate] = []
-    keys: dict[str, str] = {}
-    for item_id, url, title, excerpt, published, author, key, sources, mask in rows:
-        ref = str(item_id)
-        keys[ref] = key
-        info = infos.get(sources[0]) or next((infos[x] for x in sources if x in infos), None)
+    keys: list[str] = []
+    for item_id, url, title, excerpt, published, author, key, joined, words in rows:
+        mask = match_mask(words)
+        known = traits.get((joined, mask))
+        if known is None:
+            known = traits[joined, mask] = _item_traits(scorer, infos, default_section, joined, mask)
+        sources, item_lab, item_section, weight, points, themes = known
+        when = fromiso(published)
+        keys.append(key)
         raw.append(
             Candidate(
-                ref,
+                str(item_id),
                 "item",
                 item_id,
                 title,
                 url,
                 excerpt,
-                fromiso(published),
+                when,
                 sources,
-                info.lab if info else None,
-                (info.section or default_section) if info else default_section,
-                info.tags if info else (),
-                picked=picked.get(("item", item_id)),
-                author=author,
-                mask=mask,
+                item_lab,
+                item_section,
+                themes,
+                decayed(points, when),
+                (),
+                (),
+                picked_items.get(item_id),
+                author,
+                weight,
+                mask,
             )
         )
     wanted = curate.title_key(search) if search else ""
     for report in store.unpublished_reports(month):
         if wanted and wanted not in curate.title_key(f"{report.title} {report.summary} {report.body}"):
             continue
-        raw.append(report_candidate(report, config)._replace(picked=picked.get(("report", report.id))))
+        c = report_candidate(report, config)._replace(picked=picked.get(("report", report.id)))
+        keys.append(curate.title_key(c.title))
+        raw.append(scorer(c, 1.0))
     grouped = curate.group_duplicates(raw, keys)
     weights = {sid: info.weight for sid, info in infos.items()}
+    # a group's head has more sources and duplicates than when it was scored alone
     scored = [
-        scorer(
-            c,
-            weights.get(c.sources[0], 1.0)
-            if len(c.sources) == 1
-            else max((weights.get(x, 1.0) for x in c.sources), default=1.0),
-        )
+        scorer(c, max((weights.get(x, 1.0) for x in c.sources), default=1.0)) if c.also_seen else c
         for c in grouped
     ]
     result = curate.rank(scored)
@@ -203,6 +215,26 @@ def candidates(
     if reasons:
         result = [scorer.explain(c) for c in result]
     return result
+
+
+def _item_traits(
+    scorer: curate.Scorer,
+    infos: Mapping[str, SourceInfo],
+    default_section: str,
+    joined: str | None,
+    mask: int,
+) -> tuple[Any, ...]:
+    """(sources, lab, section, weight, points, themes) of an item from these sources with this mask."""
+    sources = tuple(joined.split("\x1f")) if joined else ()
+    info = next((infos[x] for x in sources if x in infos), None)
+    tags: tuple[str, ...] = ()
+    if info is None:
+        lab, section, weight = None, default_section, 1.0
+    else:
+        lab, section, tags = info.lab, info.section or default_section, info.tags
+        weight = max(infos[x].weight if x in infos else 1.0 for x in sources)
+    points, themes = scorer.points("item", weight, tags, mask, lab)
+    return sources, lab, section, weight, points, themes
 
 
 def _scorer(config: Config, now: datetime) -> curate.Scorer:

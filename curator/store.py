@@ -31,6 +31,7 @@ from .errors import ConflictError, NotFoundError, StoreError
 from .models import Editor, Entry, Event, Issue, Item, Month, Pick, Report, ReportChange, Source, SourceState
 
 MIGRATIONS = Migrations("curator")
+MMAP_SIZE = 256 * 1024 * 1024  # bytes of the database file read through a memory map
 
 
 # --- schema -------------------------------------------------------------------
@@ -270,6 +271,30 @@ def _m0005(db: sqlite_utils.Database) -> None:
     )
 
 
+_ITEM_SOURCES_OF = """(SELECT group_concat(source_id, char(31)) FROM
+    (SELECT source_id FROM item_sources WHERE item_id = {id} GROUP BY source_id ORDER BY min(first_seen), source_id))"""
+
+
+@MIGRATIONS(name="0006_items_sources")
+def _m0006(db: sqlite_utils.Database) -> None:
+    # Each item's source ids, first seen first, joined by U+001F: what every
+    # list of items shows and what ranking candidates weighs, kept on the row
+    # so that neither needs a subquery per item. save_entries, the only writer
+    # of item_sources, writes it (one statement per shared item, none for a
+    # new one); the trigger keeps it right if links are ever deleted.
+    db.conn.execute("ALTER TABLE items ADD COLUMN sources TEXT")
+    db.conn.execute(f"UPDATE items SET sources = {_ITEM_SOURCES_OF.format(id='items.id')}")
+    _script(
+        db,
+        f"""
+        CREATE TRIGGER item_sources_removed AFTER DELETE ON item_sources
+        BEGIN
+            UPDATE items SET sources = {_ITEM_SOURCES_OF.format(id="OLD.item_id")} WHERE id = OLD.item_id;
+        END;
+        """,
+    )
+
+
 def match_text(title: str, excerpt: str) -> str:
     """What keyword rules are matched against: `` word word … `` (see ``curate.title_key``)."""
     return f" {title_key(title + ' ' + excerpt)} "
@@ -365,6 +390,9 @@ class Store:
                 if str(mode).lower() != "wal":
                     raise StoreError(f"{path}: cannot switch the database to WAL mode")
             conn.execute("PRAGMA synchronous = NORMAL")
+            # Read pages through a memory map rather than a read() call each:
+            # ranking a month's candidates touches thousands of scattered rows.
+            conn.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"{path}: cannot open the database ({exc}); check the path given with --db"
@@ -630,12 +658,14 @@ class Store:
             new_rows: list[tuple[Any, ...]] = []
             links: list[tuple[Any, ...]] = []
             texts: list[tuple[Any, ...]] = []
+            shared: list[tuple[int]] = []  # existing items linked to this source
 
             def flush() -> None:
                 self.conn.executemany(
                     """INSERT INTO items (id, url, title, summary, excerpt, author, categories, published,
-                           published_estimated, first_seen, updated, content_hash, title_key, match_text)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                           published_estimated, first_seen, updated, content_hash, title_key, match_text,
+                           sources)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     new_rows,
                 )
                 self.conn.executemany(
@@ -643,9 +673,13 @@ class Store:
                     links,
                 )
                 self.conn.executemany("INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)", texts)
+                self.conn.executemany(
+                    f"UPDATE items SET sources = {_ITEM_SOURCES_OF.format(id='?1')} WHERE id = ?1", shared
+                )
                 new_rows.clear()
                 links.clear()
                 texts.clear()
+                shared.clear()
 
             seen_keys: set[str] = set()
             for e in entries:
@@ -658,6 +692,7 @@ class Store:
                     item_id, old_hash = by_url[e.url]
                     hashes[item_id] = old_hash
                     links.append((source_id, e.key, item_id, now_s))
+                    shared.append((item_id,))
                     known[e.key] = item_id
                 if item_id is None:
                     item_id = next_id
@@ -679,6 +714,7 @@ class Store:
                             h,
                             title_key(e.title),
                             match_text(e.title, e.excerpt),
+                            source_id,
                         )
                     )
                     links.append((source_id, e.key, item_id, now_s))
@@ -701,11 +737,8 @@ class Store:
         return SaveResult(new, updated)
 
     def _owner(self, item_id: int) -> str | None:
-        row = self.conn.execute(
-            "SELECT source_id FROM item_sources WHERE item_id = ? ORDER BY first_seen, source_id LIMIT 1",
-            (item_id,),
-        ).fetchone()
-        return str(row[0]) if row else None
+        row = self.conn.execute("SELECT sources FROM items WHERE id = ?", (item_id,)).fetchone()
+        return str(row[0]).split("\x1f")[0] if row and row[0] else None
 
     def _update_item(self, item_id: int, e: Entry, h: str, now_s: str) -> None:
         sets = (
@@ -753,13 +786,7 @@ class Store:
             sources=tuple(row["sources"].split("\x1f")) if row.get("sources") else (),
         )
 
-    _ITEM_SELECT = """
-        SELECT items.*,
-          (SELECT group_concat(source_id, char(31)) FROM
-             (SELECT source_id FROM item_sources s WHERE s.item_id = items.id ORDER BY s.first_seen, s.source_id)
-          ) AS sources
-        FROM items
-    """
+    _ITEM_SELECT = "SELECT items.* FROM items"
 
     def items(
         self,
@@ -1324,39 +1351,23 @@ class Store:
             self.conn.execute("DELETE FROM events WHERE id = ?", (event_id,))
         return self._event(rows[0])
 
-    def candidate_rows(
-        self, month: Month, oldest: datetime, end: datetime, phrases: Sequence[str] = ()
-    ) -> list[tuple[Any, ...]]:
-        """Items published in [oldest, end) that no other published issue carries yet, in a lean
-        form for ranking thousands of them quickly.
+    def candidate_rows(self, month: Month, oldest: datetime, end: datetime) -> list[tuple[Any, ...]]:
+        """Items published in [oldest, end) that no other published issue carries yet, newest
+        first, in a lean form for ranking thousands of them quickly.
 
-        Rows are (id, url, title, excerpt, published, author, title_key, sources, mask):
-        ``sources`` a tuple of source ids; bit i of ``mask`` is set when the item's
-        title or excerpt contains ``phrases[i]`` (phrases already reduced by
-        ``curate.title_key`` and padded with spaces, at most 63 of them).
+        Rows are (id, url, title, excerpt, published, author, title_key, sources, match_text):
+        ``sources`` the item's source ids, first seen first, joined by U+001F.
         """
-        if len(phrases) > 63:
-            raise ValueError("at most 63 phrases")
-        mask = " | ".join(f"((instr(items.match_text, ?) > 0) << {i})" for i in range(len(phrases))) or "0"
-        sql = f"""
+        sql = """
             SELECT items.id, items.url, items.title, items.excerpt, items.published, items.author,
-                   items.title_key, s.source_id, {mask}
-            FROM items JOIN item_sources s ON s.item_id = items.id
+                   items.title_key, items.sources, items.match_text
+            FROM items
             WHERE items.published >= ? AND items.published < ?
               AND items.id NOT IN (
                 SELECT p.ref_id FROM picks p JOIN issues i ON i.month = p.month
                 WHERE p.kind = 'item' AND i.state = 'published' AND p.month != ?)
-            ORDER BY items.published DESC, items.id DESC, s.first_seen, s.source_id"""
-        result: list[tuple[Any, ...]] = []
-        last_id = None
-        for row in self.conn.execute(sql, [*phrases, iso(oldest), iso(end), str(month)]):
-            if row[0] == last_id:
-                prev = result[-1]
-                result[-1] = (*prev[:7], (*prev[7], row[7]), prev[8])
-                continue
-            last_id = row[0]
-            result.append((*row[:7], (row[7],), row[8]))
-        return result
+            ORDER BY items.published DESC, items.id DESC"""
+        return self.conn.execute(sql, (iso(oldest), iso(end), str(month))).fetchall()
 
     def search_item_ids(self, text: str) -> set[int]:
         q = fts_query(text)
@@ -1398,8 +1409,7 @@ class Store:
             SELECT i.month, i.version || '|' || i.updated_at || '|' || coalesce(i.published_at, ''),
                    coalesce((SELECT group_concat(part, ' ') FROM (
                        SELECT p.id || ':' || p.kind || ':' || p.ref_id || ':' || coalesce(
-                                  it.content_hash || ':' || coalesce((SELECT group_concat(s.source_id)
-                                                             FROM item_sources s WHERE s.item_id = it.id), ''),
+                                  it.content_hash || ':' || coalesce(it.sources, ''),
                                   r.version || '@' || r.updated_at, '-') AS part
                        FROM picks p
                        LEFT JOIN items it ON p.kind = 'item' AND it.id = p.ref_id

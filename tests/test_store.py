@@ -54,6 +54,36 @@ def test_old_database_upgrades_without_loss(tmp_path: Path) -> None:
         assert store.source("old").url == "https://o.example/"
 
 
+def test_item_sources_are_kept_on_the_row_across_an_upgrade(tmp_path: Path) -> None:
+    """0006 copies each item's sources onto its row; the triggers keep them right afterwards."""
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(sqlite3.connect(path, isolation_level=None))
+    MIGRATIONS.apply(db, stop_before="0006_items_sources")
+    for sid in ("a", "b", "c"):
+        db.conn.execute(
+            "INSERT INTO sources (id, url, added_at, updated_at) VALUES (?, ?, '2021-01-01T00:00:00+00:00', '2021-01-01T00:00:00+00:00')",
+            (sid, f"https://{sid}.example/"),
+        )
+    db.conn.execute(
+        "INSERT INTO items (id, url, title, published, first_seen, updated, content_hash) VALUES (1, 'https://o.example/1', 'Partagé', '2021-01-01T00:00:00+00:00', '2021-01-01T00:00:00+00:00', '2021-01-01T00:00:00+00:00', 'h')"
+    )
+    db.conn.executemany(
+        "INSERT INTO item_sources (source_id, entry_key, item_id, first_seen) VALUES (?, ?, 1, ?)",
+        [("b", "k1", "2021-01-01T00:00:00+00:00"), ("a", "k2", "2021-01-02T00:00:00+00:00")],
+    )
+    db.conn.close()
+    with Store.open(path) as store:
+        assert store.item(1).sources == ("b", "a")  # first seen first
+        store.save_entries("c", [entry("k3", "Partagé", "https://o.example/1")], NOW)
+        store.save_entries("a", [entry("k4", "Partagé", "https://o.example/1")], NOW)  # a second key of a
+        assert store.item(1).sources == ("b", "a", "c")
+        store.save_entries("c", [entry("n1", "Nouveau", "https://o.example/2")], NOW)
+        assert [i.sources for i in store.items(source="c")] == [("c",), ("b", "a", "c")]
+        with store.write():
+            store.conn.execute("DELETE FROM item_sources WHERE source_id = 'b'")
+        assert store.item(1).sources == ("a", "c")
+
+
 def test_database_from_a_newer_curator_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "c.db"
     Store.open(path).close()
