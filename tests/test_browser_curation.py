@@ -97,3 +97,91 @@ def test_pick_reorder_and_note_in_the_browser(site: tuple[str, Any], page: Any) 
     assert [p["title"] for p in sections["actualites"]] == ["Actualité numéro 1"]
     assert sections["veille"][1]["note"] == "À lire : une **méthode** à essaimer."
     assert Path(state.db_path).exists()
+
+
+def _log_in(page: Any, url: str) -> None:
+    page.goto(url)
+    page.get_by_label("Adresse électronique").fill(TEST_EDITOR_EMAIL)
+    page.get_by_label("Mot de passe").fill(TEST_EDITOR_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def _titles(page: Any, section: str) -> list[str]:
+    return page.locator(f"[data-drop-section={section}] [data-pick] .pick-title a").all_inner_texts()
+
+
+def test_drag_and_drop_reorders_and_moves_between_sections(site: tuple[str, Any], page: Any) -> None:
+    """The enhancement: a drop submits the same move as the buttons (CSRF, version), within
+    a section, into another one and into an empty one; the page runs under its CSP."""
+    base, state = site
+    with Store.open(state.db_path) as store:
+        from curator import editorial
+
+        for ref, section in (("1", "veille"), ("2", "veille"), ("3", "actualites")):
+            editorial.pick(store, state.config, _month(), ref, NOW, section=section)
+    problems: list[str] = []
+    # Script errors and CSP violations show in the console; failed loads are checked by URL.
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(m.text)
+            if m.type in ("error", "warning") and not m.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on(
+        "response",
+        lambda r: (
+            problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
+    _log_in(page, f"{base}/editeur/numeros/2022-01")
+    assert page.locator("#reorder-hint").is_visible()  # the script ran
+    assert _titles(page, "veille") == ["Veille numéro 0", "Veille numéro 1"]
+
+    # Within a section: "Veille numéro 1" dropped on the top half of "Veille numéro 0".
+    with page.expect_navigation():
+        page.locator("#pick-2").drag_to(page.locator("#pick-1"), target_position={"x": 40, "y": 5})
+    assert "Déplacé" in page.inner_text("main")
+    assert _titles(page, "veille") == ["Veille numéro 1", "Veille numéro 0"]
+
+    # Into another section, between its two picks.
+    with page.expect_navigation():
+        page.locator("#pick-3").drag_to(page.locator("#pick-1"), target_position={"x": 40, "y": 5})
+    assert _titles(page, "veille") == ["Veille numéro 1", "Actualité numéro 0", "Veille numéro 0"]
+    assert _titles(page, "actualites") == []
+
+    # Into an empty section, by its heading.
+    with page.expect_navigation():
+        page.locator("#pick-1").drag_to(page.locator("#section-appels"))
+    assert _titles(page, "appels") == ["Veille numéro 0"]
+    assert problems == [] and page.dialogs == []
+
+    with Store.open(state.db_path) as store:
+        picks = [(p.section, p.position, p.ref_id) for p in store.picks(_month())]
+    assert sorted(picks) == [("appels", 1, 1), ("veille", 1, 2), ("veille", 2, 3)]
+
+
+def test_a_drop_on_a_stale_page_is_refused(site: tuple[str, Any], page: Any) -> None:
+    base, state = site
+    with Store.open(state.db_path) as store:
+        from curator import editorial
+
+        for ref in ("1", "2"):
+            editorial.pick(store, state.config, _month(), ref, NOW, section="veille")
+        _log_in(page, f"{base}/editeur/numeros/2022-01")
+        editorial.pick(store, state.config, _month(), "3", NOW, section="veille")  # another editor
+    with page.expect_navigation():
+        page.locator("#pick-2").drag_to(page.locator("#pick-1"), target_position={"x": 40, "y": 5})
+    assert "modifié" in page.inner_text("main")  # the conflict message; nothing moved
+    with Store.open(state.db_path) as store:
+        assert [p.ref_id for p in store.picks(_month())] == [1, 2, 3]
+
+
+def _month() -> Any:
+    from curator.models import Month
+
+    return Month.parse("2022-01")

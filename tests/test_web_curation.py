@@ -156,3 +156,37 @@ def test_an_article_already_published_is_refused_with_a_message(logged_in: WebCl
     r = web.post("/editeur/numeros/2022-01/choisir", {"ref": a, "version": _version(web)})
     page = web.client.get(r.headers["Location"]).get_data(as_text=True)
     assert "Déjà publié dans le numéro 2021-12" in page
+
+
+def test_only_a_draft_issue_page_runs_its_reordering_script(logged_in: WebClient) -> None:
+    """Drag and drop: the issue page may load /static/reorder.js (no inline script);
+    every other page stays script-free, and a published issue offers no reordering."""
+    web = logged_in
+    with web.store() as store:
+        from curator import editorial
+
+        config = web.app.extensions["curator"].config
+        editorial.pick(store, config, JAN, str(_ids(web)[0]), NOW, section="veille")
+    page = web.client.get("/editeur/numeros/2022-01")
+    html = page.get_data(as_text=True)
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in page.headers["Content-Security-Policy"]
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/reorder.js" defer>']
+    assert 'id="reorder-form"' in html and 'data-drop-section="veille"' in html
+    script = web.client.get("/static/reorder.js")
+    assert script.status_code == 200 and "javascript" in script.headers["Content-Type"]
+    for url in ("/editeur/numeros/2022-01/candidats", "/editeur/numeros", "/contribuer"):
+        assert "script-src" not in web.client.get(url).headers["Content-Security-Policy"], url
+    # A drop posts ref, section and position to the same endpoint as the buttons.
+    ref = str(_ids(web)[1])
+    web.post("/editeur/numeros/2022-01/choisir", {"ref": ref, "section": "veille", "version": _version(web)})
+    r = web.post(
+        "/editeur/numeros/2022-01/deplacer",
+        {"ref": ref, "section": "appels", "position": "1", "version": _version(web)},
+    )
+    assert r.status_code == 303
+    with web.store() as store:
+        assert [p.ref for p in store.picks(JAN, "appels")] == [ref]
+        editorial.publish(store, config, JAN, NOW)
+    html = web.client.get("/editeur/numeros/2022-01").get_data(as_text=True)
+    assert "<script" not in html and "reorder-form" not in html and "data-drop-section" not in html

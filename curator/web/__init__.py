@@ -207,12 +207,22 @@ def _clean_link(url: str | None) -> str | None:
     return strip_tracking(url)
 
 
+# No script anywhere by default; a page that needs its own script file says so
+# with ``allow_own_scripts``.
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def allow_own_scripts(response: Response) -> Response:
+    """Let ``response`` run the scripts of /static (and nothing inline)."""
+    response.headers["Content-Security-Policy"] = CSP + "; script-src 'self'"
+    return response
+
+
 def _security_headers(response: Response) -> Response:
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'",
-    )
+    response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")

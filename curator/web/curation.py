@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from .. import editorial
 from ..errors import ConflictError, CuratorError, InUseError, NotFoundError, UsageError
 from ..models import Month
-from . import get_store, state
+from . import allow_own_scripts, get_store, state
 from .editor import _, bp
 
 PAGE_SIZE = 50
@@ -98,9 +98,10 @@ def issue(month: str) -> Any:
     store = get_store()
     issue = editorial.peek_issue(store, web.config, m, web.now())  # a GET writes nothing
     view = editorial.issue_view(store, web.config, m, issue)
-    return render_template(
+    page = render_template(
         "web/editor/issue.html", issue=issue, view=view, month=str(m), sections=web.config.sections
     )
+    return allow_own_scripts(make_response(page))  # drag and drop, over buttons that work without it
 
 
 @bp.route("/numeros/<month>/candidats")
