@@ -184,6 +184,7 @@ class Scorer:
         self.keywords = [(k, 1 << self._index(k), float(b)) for k, b in settings.keywords.items()]
         self._bits = [(phrase, 1 << i) for i, phrase in enumerate(self.phrases)]
         self._reasons: dict[tuple[Any, ...], tuple[Reason, ...]] = {}
+        self._matches: dict[tuple[tuple[str, ...], int], tuple[float, tuple[str, ...]]] = {}
         self.settings = settings
         self.now = now
         self.lab_names = lab_names or {}
@@ -213,25 +214,41 @@ class Scorer:
         duplicates: int = 0,
     ) -> tuple[float, tuple[str, ...]]:
         """The points of a candidate with these traits before recency, and its themes
-        once keyword rules matched (the same traits always give the same points)."""
+        once keyword rules matched."""
+        bonus, matched = self.matches(themes, mask)
+        return self.base_points(kind, weight, lab, duplicates) + bonus, matched
+
+    def base_points(self, kind: str, weight: float, lab: str | None, duplicates: int = 0) -> float:
+        """The points that do not depend on themes and keywords."""
         s = self.settings
         base = s.report_weight if kind == "report" else weight
-        matched = themes
-        for theme_id, _label, bits in self.themes:
-            if theme_id in themes:
-                base += s.theme_bonus
-            elif mask & bits:
-                base += s.theme_bonus
-                matched = (*matched, theme_id)
-        if mask:
-            for _keyword, bit, boost in self.keywords:
-                if mask & bit:
-                    base += boost
         if lab:
             base += s.lab_bonus
         if duplicates:
             base += s.duplicate_bonus * duplicates
-        return base, matched
+        return base
+
+    def matches(self, themes: tuple[str, ...], mask: int) -> tuple[float, tuple[str, ...]]:
+        """The theme and keyword points of a candidate with these themes (its sources')
+        whose text has these phrases, and its themes once keyword rules matched."""
+        known = self._matches.get((themes, mask))
+        if known is not None:
+            return known
+        s = self.settings
+        bonus = 0.0
+        matched = themes
+        for theme_id, _label, bits in self.themes:
+            if theme_id in themes:
+                bonus += s.theme_bonus
+            elif mask & bits:
+                bonus += s.theme_bonus
+                matched = (*matched, theme_id)
+        if mask:
+            for _keyword, bit, boost in self.keywords:
+                if mask & bit:
+                    bonus += boost
+        self._matches[themes, mask] = bonus, matched
+        return bonus, matched
 
     def decayed(self, points: float, published: datetime) -> float:
         """The score: ``points`` lowered by age (half of them after ``half_life_days``)."""

@@ -154,17 +154,21 @@ def candidates(
     picked = {(p.kind, p.ref_id): p.section for p in picks}
     picked_items = {p.ref_id: p.section for p in picks if p.kind == "item"}
     fromiso = datetime.fromisoformat
-    match_mask, decayed = scorer.match_mask, scorer.decayed
-    # What an item's sources and matched keywords make of it: the same for many items.
-    traits: dict[tuple[str | None, int], tuple[Any, ...]] = {}
+    match_mask, matches, decayed = scorer.match_mask, scorer.matches, scorer.decayed
+    # What an item's sources make of it: the same for every item of those sources.
+    traits: dict[str | None, tuple[Any, ...]] = {}
     raw: list[Candidate] = []
     keys: list[str] = []
     for item_id, url, title, excerpt, published, author, key, joined, words in rows:
-        mask = match_mask(words)
-        known = traits.get((joined, mask))
+        known = traits.get(joined)
         if known is None:
-            known = traits[joined, mask] = _item_traits(scorer, infos, default_section, joined, mask)
-        sources, item_lab, item_section, weight, points, themes = known
+            known = traits[joined] = _item_traits(scorer, infos, default_section, joined)
+        sources, item_lab, item_section, tags, weight, base = known
+        mask = match_mask(words)
+        if mask or tags:
+            bonus, themes = matches(tags, mask)
+        else:
+            bonus, themes = 0.0, tags
         when = fromiso(published)
         keys.append(key)
         raw.append(
@@ -180,7 +184,7 @@ def candidates(
                 item_lab,
                 item_section,
                 themes,
-                decayed(points, when),
+                decayed(base + bonus, when),
                 (),
                 (),
                 picked_items.get(item_id),
@@ -218,13 +222,9 @@ def candidates(
 
 
 def _item_traits(
-    scorer: curate.Scorer,
-    infos: Mapping[str, SourceInfo],
-    default_section: str,
-    joined: str | None,
-    mask: int,
+    scorer: curate.Scorer, infos: Mapping[str, SourceInfo], default_section: str, joined: str | None
 ) -> tuple[Any, ...]:
-    """(sources, lab, section, weight, points, themes) of an item from these sources with this mask."""
+    """(sources, lab, section, tags, weight, base points) of an item from these sources."""
     sources = tuple(joined.split("\x1f")) if joined else ()
     info = next((infos[x] for x in sources if x in infos), None)
     tags: tuple[str, ...] = ()
@@ -233,8 +233,7 @@ def _item_traits(
     else:
         lab, section, tags = info.lab, info.section or default_section, info.tags
         weight = max(infos[x].weight if x in infos else 1.0 for x in sources)
-    points, themes = scorer.points("item", weight, tags, mask, lab)
-    return sources, lab, section, weight, points, themes
+    return sources, lab, section, tags, weight, scorer.base_points("item", weight, lab)
 
 
 def _scorer(config: Config, now: datetime) -> curate.Scorer:
