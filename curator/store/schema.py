@@ -1,0 +1,284 @@
+"""The database schema: numbered migrations, applied in order when a store is opened.
+
+Every table is created by a numbered migration in ``MIGRATIONS`` below. They run
+automatically when a store is opened, each in its own transaction, so a database
+made by an older version of curator upgrades in place without loss. Never edit a
+migration that has shipped: add a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from ..curate import title_key
+
+MIGRATIONS = Migrations("curator")
+
+
+# --- schema -------------------------------------------------------------------
+
+
+def _script(db: sqlite_utils.Database, sql: str) -> None:
+    """Run several statements inside the migration's transaction (executescript would commit)."""
+    statement = ""
+    for line in sql.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.conn.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in a migration: {statement!r}")
+
+
+@MIGRATIONS(name="0001_sources_and_items")
+def _m0001(db: sqlite_utils.Database) -> None:
+    _script(
+        db,
+        """
+        -- One row per source ever declared in sources.yaml. Removing a source
+        -- from the file disables it (removed = 1); its items are kept.
+        CREATE TABLE sources (
+            id TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            section TEXT,
+            lab TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',          -- JSON list of theme ids
+            weight REAL NOT NULL DEFAULT 1.0,
+            enabled INTEGER NOT NULL DEFAULT 1,       -- as configured
+            removed INTEGER NOT NULL DEFAULT 0,       -- gone from sources.yaml
+            gone INTEGER NOT NULL DEFAULT 0,          -- answered 410 Gone
+            status TEXT NOT NULL DEFAULT 'new',       -- new, ok, unchanged, failed
+            etag TEXT,
+            last_modified TEXT,
+            content_hash TEXT,                        -- sha256 of the last body parsed
+            last_error TEXT,
+            last_fetched TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            last_new_item TEXT,
+            retry_after TEXT,                         -- do not fetch before this time
+            moved_to TEXT,                            -- permanent redirect seen
+            feed_title TEXT,
+            added_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        -- One row per article, whatever the number of sources it came through.
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            url TEXT UNIQUE,                          -- normalised; NULL when unsafe/absent
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL DEFAULT '',         -- sanitised HTML
+            excerpt TEXT NOT NULL DEFAULT '',         -- plain text, <= 300 characters
+            author TEXT NOT NULL DEFAULT '',
+            categories TEXT NOT NULL DEFAULT '[]',    -- JSON list
+            published TEXT NOT NULL,
+            published_estimated INTEGER NOT NULL DEFAULT 0,  -- no date in the feed
+            first_seen TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            content_hash TEXT NOT NULL
+        );
+        CREATE INDEX items_published ON items(published);
+
+        -- Which source(s) an item came through, and under which entry key.
+        CREATE TABLE item_sources (
+            source_id TEXT NOT NULL REFERENCES sources(id),
+            entry_key TEXT NOT NULL,
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            first_seen TEXT NOT NULL,
+            PRIMARY KEY (source_id, entry_key)
+        ) WITHOUT ROWID;
+        CREATE INDEX item_sources_item ON item_sources(item_id, first_seen);
+
+        -- Full-text search, insensitive to case and accents.
+        CREATE VIRTUAL TABLE items_fts USING fts5(
+            title, body, tokenize = 'unicode61 remove_diacritics 2'
+        );
+        """,
+    )
+
+
+@MIGRATIONS(name="0002_reports_and_editors")
+def _m0002(db: sqlite_utils.Database) -> None:
+    _script(
+        db,
+        """
+        -- Experience reports submitted through the public form. The text is
+        -- stored exactly as typed; it is rendered (Markdown, sanitised) on output.
+        CREATE TABLE reports (
+            id INTEGER PRIMARY KEY,
+            submission_key TEXT NOT NULL UNIQUE,      -- one per form shown: a resent form is stored once
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'approved', 'rejected')),
+            lab TEXT,                                 -- a lab id from sources.yaml, NULL if not listed
+            lab_other TEXT NOT NULL DEFAULT '',       -- the lab's name, when not listed
+            author_name TEXT NOT NULL,
+            author_email TEXT NOT NULL,
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            body TEXT NOT NULL,                       -- Markdown
+            link TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',          -- JSON list of theme ids
+            license TEXT NOT NULL,
+            submitted_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,       -- bumped by every change
+            decided_at TEXT,
+            decided_by TEXT,
+            reject_reason TEXT
+        );
+        CREATE INDEX reports_status ON reports(status, submitted_at);
+
+        -- What editors did to a report: who, when, and the fields changed as
+        -- JSON {"field": {"old": ..., "new": ...}}.
+        CREATE TABLE report_changes (
+            id INTEGER PRIMARY KEY,
+            report_id INTEGER NOT NULL REFERENCES reports(id),
+            at TEXT NOT NULL,
+            editor TEXT NOT NULL,
+            action TEXT NOT NULL,                     -- edited, approved, rejected
+            changes TEXT NOT NULL DEFAULT '{}',
+            reason TEXT
+        );
+        CREATE INDEX report_changes_report ON report_changes(report_id, id);
+
+        -- People who may log in to the editor area; passwords hashed with argon2id.
+        CREATE TABLE editors (
+            email TEXT PRIMARY KEY COLLATE NOCASE,
+            password_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            last_login TEXT
+        );
+
+        -- Rate limits shared by every web worker: one row per counted event
+        -- (a submission, a failed login) in a bucket such as 'submit:<hashed ip>'.
+        CREATE TABLE rate_events (
+            bucket TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX rate_events_bucket ON rate_events(bucket, at);
+        CREATE INDEX rate_events_at ON rate_events(at);
+        """,
+    )
+
+
+@MIGRATIONS(name="0003_issues_picks_events")
+def _m0003(db: sqlite_utils.Database) -> None:
+    _script(
+        db,
+        """
+        -- One infolettre per month. Every change bumps `version`, so an edit
+        -- made from a stale page is refused instead of silently lost.
+        CREATE TABLE issues (
+            month TEXT PRIMARY KEY,                   -- YYYY-MM
+            title TEXT NOT NULL,
+            edito TEXT NOT NULL DEFAULT '',           -- Markdown
+            state TEXT NOT NULL DEFAULT 'draft' CHECK (state IN ('draft', 'published')),
+            published_at TEXT,
+            version INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        -- An item or a report placed in a section of an issue, at a position
+        -- (1..n within the section), with an optional note and overrides.
+        CREATE TABLE picks (
+            id INTEGER PRIMARY KEY,
+            month TEXT NOT NULL REFERENCES issues(month),
+            section TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('item', 'report')),
+            ref_id INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            note TEXT NOT NULL DEFAULT '',            -- Markdown
+            title TEXT,                               -- overrides, NULL = the original
+            summary TEXT,
+            version INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            updated_by TEXT,
+            UNIQUE (month, kind, ref_id)
+        );
+        CREATE INDEX picks_section ON picks(month, section, position);
+        CREATE INDEX picks_ref ON picks(kind, ref_id);
+
+        -- The agenda of an issue.
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            month TEXT NOT NULL REFERENCES issues(month),
+            title TEXT NOT NULL,
+            starts_at TEXT NOT NULL,                  -- UTC
+            ends_at TEXT,
+            place TEXT NOT NULL DEFAULT '',
+            video_url TEXT,
+            description TEXT NOT NULL DEFAULT '',
+            link TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX events_month ON events(month, starts_at);
+        """,
+    )
+
+
+@MIGRATIONS(name="0004_sends")
+def _m0004(db: sqlite_utils.Database) -> None:
+    _script(
+        db,
+        """
+        -- Who received which issue by `curator send`: one row per (month, address),
+        -- written as soon as the SMTP server accepted that copy, so that a rerun
+        -- after a failure skips them. Proofs (--test) are not recorded.
+        CREATE TABLE sends (
+            month TEXT NOT NULL,                      -- YYYY-MM
+            recipient TEXT NOT NULL COLLATE NOCASE,
+            message_id TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            PRIMARY KEY (month, recipient)
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
+@MIGRATIONS(name="0005_items_match_keys")
+def _m0005(db: sqlite_utils.Database) -> None:
+    # The title reduced to what identifies a story, and title + excerpt reduced
+    # the same way (curate.title_key: no accents, case or punctuation), stored so
+    # that ranking and grouping thousands of candidates costs no text processing.
+    db.conn.execute("ALTER TABLE items ADD COLUMN title_key TEXT NOT NULL DEFAULT ''")
+    db.conn.execute("ALTER TABLE items ADD COLUMN match_text TEXT NOT NULL DEFAULT ''")
+    rows = db.conn.execute("SELECT id, title, excerpt FROM items").fetchall()
+    db.conn.executemany(
+        "UPDATE items SET title_key = ?, match_text = ? WHERE id = ?",
+        [(title_key(t), match_text(t, e), i) for i, t, e in rows],
+    )
+
+
+_ITEM_SOURCES_OF = """(SELECT group_concat(source_id, char(31)) FROM
+    (SELECT source_id FROM item_sources WHERE item_id = {id} GROUP BY source_id ORDER BY min(first_seen), source_id))"""
+
+
+@MIGRATIONS(name="0006_items_sources")
+def _m0006(db: sqlite_utils.Database) -> None:
+    # Each item's source ids, first seen first, joined by U+001F: what every
+    # list of items shows and what ranking candidates weighs, kept on the row
+    # so that neither needs a subquery per item. save_entries, the only writer
+    # of item_sources, writes it (one statement per shared item, none for a
+    # new one); the trigger keeps it right if links are ever deleted.
+    db.conn.execute("ALTER TABLE items ADD COLUMN sources TEXT")
+    db.conn.execute(f"UPDATE items SET sources = {_ITEM_SOURCES_OF.format(id='items.id')}")
+    _script(
+        db,
+        f"""
+        CREATE TRIGGER item_sources_removed AFTER DELETE ON item_sources
+        BEGIN
+            UPDATE items SET sources = {_ITEM_SOURCES_OF.format(id="OLD.item_id")} WHERE id = OLD.item_id;
+        END;
+        """,
+    )
+
+
+def match_text(title: str, excerpt: str) -> str:
+    """What keyword rules are matched against: `` word word … `` (see ``curate.title_key``)."""
+    return f" {title_key(title + ' ' + excerpt)} "
