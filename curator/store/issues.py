@@ -13,7 +13,7 @@ from .base import StoreBase, _required_dt, from_iso, iso
 
 
 class IssuesStore(StoreBase):
-    # --- issues, picks and events ---------------------------------------------
+    """Issues, picks, events, archive fingerprints and sends."""
 
     def _issue(self, row: dict[str, Any]) -> Issue:
         return Issue(
@@ -299,8 +299,6 @@ class IssuesStore(StoreBase):
         ).fetchall()
         return [(Month.parse(month), f"{head}|{parts}") for month, head, parts in rows]
 
-    # --- end of archive -----------------------------------------------------------
-
     # --- sends ---------------------------------------------------------------------
 
     def sent_recipients(self, month: Month) -> dict[str, datetime]:
@@ -315,5 +313,3 @@ class IssuesStore(StoreBase):
                 "INSERT OR IGNORE INTO sends (month, recipient, message_id, sent_at) VALUES (?, ?, ?, ?)",
                 (str(month), recipient, message_id, iso(now)),
             )
-
-    # --- end of sends ----------------------------------------------------------------

@@ -25,6 +25,8 @@ from .schema import _ITEM_SOURCES_OF, match_text
 
 
 class ItemsStore(StoreBase):
+    """Sources and their items."""
+
     # sources
 
     def sync_sources(self, sources: Iterable[Source], now: datetime) -> SyncResult:

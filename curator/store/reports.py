@@ -13,7 +13,7 @@ from .base import StoreBase, _required_dt, from_iso, iso
 
 
 class ReportsStore(StoreBase):
-    # --- reports and editors ----------------------------------------------------
+    """Experience reports, editors and rate limits."""
 
     _REPORT_CHANGEABLE = frozenset(
         {"lab", "lab_other", "title", "summary", "body", "link", "tags", "status", "reject_reason"}
