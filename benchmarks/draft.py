@@ -26,7 +26,7 @@ from pathlib import Path
 
 from _common import WORDS  # benchmarks/ is on sys.path when a script runs
 
-from curator import editorial, render
+from curator import editorial, render, typography
 from curator.config import load_config
 from curator.demo import SAMPLE_CONFIG
 from curator.models import Entry, Month
@@ -112,7 +112,7 @@ def build(directory: Path, items: int = 36, reports: int = 4, events: int = 3) -
 
 
 def clear_caches() -> None:
-    for cached in (render._typography, render.clean_url, render._html_to_text_with_links):
+    for cached in (typography._typography, typography.clean_url, typography._html_to_text_with_links):
         cached.cache_clear()
 
 

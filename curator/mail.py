@@ -27,8 +27,9 @@ from zoneinfo import ZoneInfo
 from .config import Config
 from .errors import ConfigError, CuratorError, NotFoundError, UsageError
 from .models import Month
-from .render import RenderedEmail, clean_url, render_email
+from .render import RenderedEmail, render_email
 from .store import Store
+from .typography import clean_url
 from .urls import is_http_url
 
 if TYPE_CHECKING:

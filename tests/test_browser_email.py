@@ -11,7 +11,8 @@ import pytest
 from conftest import EMAIL_NOW, make_email_issue
 
 from curator import editorial
-from curator.render import render_email, typography
+from curator.render import render_email
+from curator.typography import typography
 
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts" / "email"
 

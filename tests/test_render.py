@@ -24,17 +24,8 @@ from curator import editorial
 from curator.cli import cli
 from curator.errors import ConfigError, RenderError, UsageError
 from curator.mail import build_message, email_settings
-from curator.render import (
-    GMAIL_CLIP_BYTES,
-    check_email,
-    check_mjml,
-    html_links,
-    html_to_text_with_links,
-    render_email,
-    typography,
-    typography_html,
-    wrap_text,
-)
+from curator.render import GMAIL_CLIP_BYTES, check_email, check_mjml, html_links, render_email
+from curator.typography import html_to_text_with_links, typography, typography_html, wrap_text
 
 ROOT = Path(__file__).parent.parent
 NBSP, NNBSP = "\u00a0", "\u202f"

@@ -35,6 +35,7 @@ _CODE = (
     "templates/email",
     "translations",
     "render.py",
+    "typography.py",
     "i18n.py",
     "markup.py",
     "feeds.py",

@@ -31,9 +31,10 @@ from ..editorial import IssueView
 from ..errors import RenderError
 from ..feeds import html_to_text, make_excerpt
 from ..models import Event, Month, Theme
-from ..render import clean_links, clean_url, make_env, render_email, typography, typography_html
+from ..render import make_env, render_email
 from ..reports import LICENSES
 from ..store import Store
+from ..typography import clean_links, clean_url, typography, typography_html
 
 Digest = dict[str, Any]
 Link = dict[str, str] | None  # the month and title of the previous or next issue
