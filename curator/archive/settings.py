@@ -13,7 +13,7 @@ from ..urls import is_http_url
 
 DEFAULT_OUT = Path("archive")
 _EMAIL_RE = re.compile(r"[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+")
-_KEYS = ("out", "base_url", "templates", "contact")
+_KEYS = ("out", "base_url", "templates", "contact", "feed_issues")
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class ArchiveSettings:
     base_url: str = ""  # the public address of the archive; "" = newsletter.site_url
     templates: Path | None = None  # a folder of templates overriding templates/archive/*
     contact: str = ""  # how readers report an accessibility problem: an email address or a URL
+    feed_issues: int = 12  # how many of the latest issues feed.xml carries, in full
 
 
 def archive_settings(config: Config) -> ArchiveSettings:
@@ -58,6 +59,11 @@ def archive_settings(config: Config) -> ArchiveSettings:
         if not isinstance(base_url, str) or not is_http_url(base_url.strip()):
             raise error(f"{base_url!r} is not an http(s) URL: write it as https://…/", "base_url")
         values["base_url"] = base_url.strip().rstrip("/") + "/"
+    feed_issues = raw.get("feed_issues")
+    if feed_issues is not None:
+        if not isinstance(feed_issues, int) or isinstance(feed_issues, bool) or feed_issues < 1:
+            raise error("expected a whole number of issues, at least 1 (e.g. feed_issues: 12)", "feed_issues")
+        values["feed_issues"] = feed_issues
     contact = raw.get("contact")
     if contact is not None:
         if not isinstance(contact, str) or not (_EMAIL_RE.fullmatch(contact.strip()) or is_http_url(contact)):

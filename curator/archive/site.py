@@ -282,7 +282,8 @@ class Builder:
                 d, digests[i - 1] if i else None, digests[i + 1] if i + 1 < len(digests) else None
             )
         self.emit("index.html", keys, lambda: self.index_page(newest_first))
-        self.emit("feed.xml", keys, lambda: self.issues_feed(newest_first))
+        latest = newest_first[: self.settings.feed_issues]  # feed readers fetch it often: keep it light
+        self.emit("feed.xml", [d["key"] for d in latest], lambda: self.issues_feed(latest))
         self.lab_pages(newest_first)
         self.theme_pages(newest_first)
         self.emit(
