@@ -144,7 +144,7 @@ def candidates(
         _section(config, section)
     oldest, _start, end = candidate_window(config, month)
     infos = _source_infos(config)
-    scorer = _scorer(config, now)
+    scorer = _scorer(config, month, now)
     rows = store.candidate_rows(month, oldest, end)
     if search:
         ids = store.search_item_ids(search)
@@ -236,18 +236,25 @@ def _item_traits(
     return sources, lab, section, tags, weight, scorer.base_points("item", weight, lab)
 
 
-def _scorer(config: Config, now: datetime) -> curate.Scorer:
+def scoring_time(config: Config, month: Month, now: datetime) -> datetime:
+    """When recency is counted from: now, or the end of the month's window if that is earlier
+    (an issue prepared after its month, or looked at years later, still ranks its news first)."""
+    _oldest, _start, end = candidate_window(config, month)
+    return min(now, end)
+
+
+def _scorer(config: Config, month: Month, now: datetime) -> curate.Scorer:
     return curate.Scorer(
         [(t.id, t.label, t.keywords) for t in config.themes],
         settings(config),
-        now,
+        scoring_time(config, month, now),
         {lab.id: lab.name for lab in config.labs},
     )
 
 
-def explain(config: Config, now: datetime, found: Sequence[Candidate]) -> list[Candidate]:
+def explain(config: Config, month: Month, now: datetime, found: Sequence[Candidate]) -> list[Candidate]:
     """The same candidates with the reasons for their scores."""
-    scorer = _scorer(config, now)
+    scorer = _scorer(config, month, now)
     return [scorer.explain(c) for c in found]
 
 

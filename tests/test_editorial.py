@@ -156,6 +156,22 @@ def test_candidates_group_duplicates_and_filter(store: Store, config) -> None:  
     assert [c.ref for c in editorial.candidates(store, config, JAN, NOW, search="ARTICLE N 2")]
 
 
+def test_recency_counts_from_the_end_of_the_window_for_a_past_month(store: Store, config) -> None:  # type: ignore[no-untyped-def]
+    """Looked at years later (or prepared after its month), an issue still ranks its newest items
+    first, with ages counted from the end of its window, the same in the ranking and the reasons."""
+    years_later = datetime(2026, 11, 29, tzinfo=UTC)
+    found = editorial.candidates(store, config, JAN, years_later)
+    on_time = editorial.candidates(store, config, JAN, datetime(2022, 2, 1, tzinfo=UTC))
+    assert [(c.ref, c.score) for c in found] == [(c.ref, c.score) for c in on_time]
+    newest = max(found, key=lambda c: c.published)
+    recency = next(r for r in newest.reasons if r.code == "recency")
+    assert int(recency.detail) < 31 and recency.points > 0.5
+    shown = editorial.explain(
+        config, JAN, years_later, editorial.candidates(store, config, JAN, years_later, reasons=False)
+    )
+    assert [c.reasons for c in shown] == [c.reasons for c in found]
+
+
 def test_events_and_ics(store: Store, config) -> None:  # type: ignore[no-untyped-def]
     e = editorial.add_event(
         store,

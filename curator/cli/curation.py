@@ -85,9 +85,9 @@ def candidates(
         reasons=False,
     )
     if as_json:
-        print_json([candidate_json(c) for c in editorial.explain(state.config, now, found)])
+        print_json([candidate_json(c) for c in editorial.explain(state.config, month, now, found)])
         return
-    for c in editorial.explain(state.config, now, found[:limit]):
+    for c in editorial.explain(state.config, month, now, found[:limit]):
         mark = f"[{c.picked}] " if c.picked else ""
         click.echo(f"{c.ref:>7}  {c.score:6.2f}  {c.published:%Y-%m-%d}  {mark}{c.title}")
         origin = ", ".join(c.sources) if c.sources else f"report by {c.author}"

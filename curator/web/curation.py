@@ -132,7 +132,7 @@ def candidates(month: str) -> Any:
         page = 1
     pages = max(1, (len(found) + PAGE_SIZE - 1) // PAGE_SIZE)
     page = min(page, pages)
-    shown = editorial.explain(web.config, web.now(), found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
+    shown = editorial.explain(web.config, m, web.now(), found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
     config = web.config
     return render_template(
         "web/editor/candidates.html",
