@@ -338,6 +338,11 @@ def pick(
                 )
         if existing is not None and position is None and existing.section == target.id:
             position = existing.position
+        if existing is not None and existing.section == target.id and not overrides:
+            others = len(store.picks(month, target.id)) - 1
+            if min(max(1, position or 1), others + 1) == existing.position:
+                # Nothing changes: the issue keeps its version, so no other editor's page goes stale.
+                return existing
         result = store.place_pick(month, kind, ref_id, target.id, position, now, by=by)
         if overrides:
             result = store.edit_pick(month, kind, ref_id, now, overrides, by=by)

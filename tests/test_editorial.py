@@ -127,6 +127,22 @@ def test_stale_edit_is_refused(store: Store, config) -> None:  # type: ignore[no
     assert store.pick_for(JAN, "item", int(v[0])).note == "A"  # type: ignore[union-attr]
 
 
+def test_a_move_that_changes_nothing_leaves_the_issue_alone(store: Store, config) -> None:  # type: ignore[no-untyped-def]
+    """Moving the last pick down, or a pick to where it is, must not make another editor's page stale."""
+    v = _ids(store, "la27eregion")
+    for ref in v[:3]:
+        editorial.pick(store, config, JAN, ref, NOW, section="veille")
+    version = store.issue(JAN).version  # type: ignore[union-attr]
+    editorial.move(store, config, JAN, v[2], 3, NOW, expected_version=version)
+    editorial.move(store, config, JAN, v[2], 99, NOW, expected_version=version)  # "last" is where it is
+    editorial.move(store, config, JAN, v[1], 2, NOW, section="veille", expected_version=version)
+    editorial.pick(store, config, JAN, v[0], NOW, expected_version=version)  # picked again: keeps its place
+    assert store.issue(JAN).version == version  # type: ignore[union-attr]
+    editorial.move(store, config, JAN, v[2], 1, NOW, expected_version=version)
+    assert store.issue(JAN).version == version + 1  # type: ignore[union-attr]
+    assert [p.ref for p in store.picks(JAN, "veille")] == [v[2], v[0], v[1]]
+
+
 def test_candidates_group_duplicates_and_filter(store: Store, config) -> None:  # type: ignore[no-untyped-def]
     store.save_entries(
         "veille-education",
