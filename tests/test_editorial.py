@@ -258,7 +258,9 @@ def test_cli_curation_round_trip(tmp_path: Path, store: Store, config) -> None: 
         assert result.exit_code == 0, result.output
         return result.output
 
-    assert "candidates" in run("candidates", "--month", "2022-01") or True
+    listed = run("candidates", "--month", "2022-01", "--limit", "3")
+    assert "3 of 10 candidates shown" in listed and listed.count("\n      ") >= 3  # title + reasons lines
+    assert "10 candidates." in run("candidates", "--month", "2022-01")
     data = json.loads(run("candidates", "--month", "2022-01", "--json"))
     assert {"ref", "score", "reasons", "also_seen", "section"} <= set(data[0])
     run("pick", v[0], "--month", "2022-01", "--note", "Pourquoi c'est important")
@@ -284,6 +286,11 @@ def test_cli_curation_round_trip(tmp_path: Path, store: Store, config) -> None: 
     assert veille["picks"][1]["note"] == "Pourquoi c'est important"
     assert shown["edito"].startswith("Bonne année")
     assert shown["events"][0]["title"] == "Temps du lab"
+    text = run("issue", "show", "--month", "2022-01")
+    assert (
+        "Bonne année à toutes et à tous !" in text and "2022-01-27 14:00  Temps du lab" in text
+    )  # Paris time
+    assert "(none yet)" not in text and "times in Europe/Paris" in text
     run("unpick", v[0], "--month", "2022-01")
     result = runner.invoke(cli, [*base, "pick", "nope", "--month", "2022-01"])
     assert result.exit_code == 2 and "invalid id" in result.output

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -94,7 +96,12 @@ def candidates(
         click.echo(f"{'':>17}{c.section or '-'} · {origin} · {_reasons_text(c.reasons)}")
         if c.also_seen:
             click.echo(f"{'':>17}also seen as: {', '.join(c.also_seen)}")
-    click.echo(f"{len(found)} candidates.", err=True)
+    if len(found) > limit:
+        click.echo(
+            f"{limit} of {len(found)} candidates shown (--limit N for more, --json for all).", err=True
+        )
+    else:
+        click.echo(f"{len(found)} candidates.", err=True)
 
 
 @click.command()
@@ -291,20 +298,37 @@ def issue_show(state: State, month: Month, as_json: bool) -> None:
         print_json(editorial.issue_json(view))
         return
     issue = view.issue
-    click.echo(f"{issue.title} [{issue.state}, version {issue.version}]")
-    if issue.edito:
-        click.echo(f"\nÉdito: {issue.edito[:200]}")
+    tz = ZoneInfo(state.config.newsletter.timezone)
+    published = issue.state == "published" and issue.published_at
+    when = (
+        f", published {issue.published_at.astimezone(tz):%Y-%m-%d}"
+        if published and issue.published_at
+        else ""
+    )
+    click.echo(f"{issue.title} [{issue.state}{when}, version {issue.version}]")
     for s in view.sections:
-        limit = f"/{s.section.max_picks}" if s.section.max_picks else ""
-        click.echo(f"\n{s.section.title} ({len(s.picks)}{limit})")
-        for p in s.picks:
-            click.echo(f"  {p.pick.position}. [{p.ref}] {p.title}")
-            if p.note:
-                click.echo(f"     note: {p.note}")
-    if view.events:
-        click.echo("\nAgenda")
-        for e in view.events:
-            click.echo(f"  {e.starts_at:%Y-%m-%d %H:%M} UTC  {e.title}")
+        if s.section.kind == "edito":
+            click.echo(f"\n{s.section.title}")
+            click.echo(textwrap.indent(_first_lines(issue.edito), "  ") if issue.edito else "  (none yet)")
+        elif s.section.kind == "agenda":
+            click.echo(f"\n{s.section.title} ({len(view.events)}; times in {tz.key})")
+            for e in view.events:
+                end = f"–{e.ends_at.astimezone(tz):%H:%M}" if e.ends_at else ""
+                where = f" · {e.place}" if e.place else ""
+                click.echo(f"  #{e.id}  {e.starts_at.astimezone(tz):%Y-%m-%d %H:%M}{end}  {e.title}{where}")
+        else:
+            limit = f"/{s.section.max_picks}" if s.section.max_picks else ""
+            click.echo(f"\n{s.section.title} ({len(s.picks)}{limit})")
+            for p in s.picks:
+                click.echo(f"  {p.pick.position}. [{p.ref}] {p.title}")
+                if p.note:
+                    click.echo(f"     note: {p.note}")
+
+
+def _first_lines(text: str, lines: int = 4) -> str:
+    """The first lines of a text, with « … » when there is more."""
+    kept = text.strip().splitlines()
+    return "\n".join(kept[:lines]) + ("\n…" if len(kept) > lines else "")
 
 
 @issue_group.command("title")
