@@ -28,3 +28,16 @@ def test_demo_runs_offline_and_twice(tmp_path: Path) -> None:
     assert "kept from an earlier run" in again.output
     with Store.open(tmp_path / "demo" / "curator.db") as store:
         assert store.count("items") == items_before
+
+
+def test_the_demo_gives_the_same_ids_everywhere(tmp_path: Path) -> None:
+    """The README and the demo's output name ids: two fresh runs must agree on them."""
+    runner = CliRunner()
+    outputs = []
+    for name in ("one", "two"):
+        result = runner.invoke(cli, ["demo", "--dir", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output.replace(str(tmp_path / name), "DIR"))
+        with Store.open(tmp_path / name / "curator.db") as store:
+            outputs.append(repr([(i.id, i.title, i.sources) for i in store.items()]))
+    assert outputs[0] == outputs[2] and outputs[1] == outputs[3]

@@ -86,6 +86,8 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> None:
             summary = update_sources(
                 store,
                 config,
+                concurrency=1,  # one feed after the other: the same ids on every machine
+                processes=0,
                 on_result=lambda r: echo(
                     f"   {r.source_id}: {r.outcome}"
                     + (f", {r.new} new" if r.new else "")
@@ -131,6 +133,7 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> None:
     echo("\nDone. Next:")
     echo(f"   {cli} candidates --month {month}      # the ranked candidates, with their reasons")
     echo(f"   {cli} issue show --month {month}")
+    echo(f"   {cli} issue reopen --month {month}   # it is published: reopen it to pick, move or edit")
     echo(
         f"   {cli} serve --demo                     # the form and the editor area on http://127.0.0.1:8000/"
     )
