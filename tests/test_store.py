@@ -138,6 +138,29 @@ def test_identity_update_and_cross_source_dedup(store: Store) -> None:
         assert (ra.updated, rb.updated) == (0, 0)
 
 
+def test_a_link_that_changes_to_the_url_of_a_new_entry_is_one_item(store: Store) -> None:
+    """An entry's link corrected to the URL that another entry of the same fetch also has:
+    the fetch must store, not fail on the unique URL (and roll the whole feed back every time)."""
+    store.save_entries("a", [entry("k1", "Premier", "https://x.example/old")], NOW)
+    later = NOW + timedelta(hours=1)
+    r = store.save_entries(
+        "a",
+        [
+            entry("k1", "Premier (corrigé)", "https://x.example/new"),
+            entry("k2", "Autre", "https://x.example/new"),
+        ],
+        later,
+    )
+    assert r.new == 0  # one article: as for any two entries of a feed with one URL, the last one wins
+    assert [(i.title, i.url) for i in store.items()] == [("Autre", "https://x.example/new")]
+    r = store.save_entries(  # two new entries with one URL
+        "b",
+        [entry("n1", "Nouveau", "https://y.example/1"), entry("n2", "Autre", "https://y.example/1")],
+        later,
+    )
+    assert r.new == 1 and store.count("items") == 2
+
+
 def test_published_falls_back_to_first_seen(store: Store) -> None:
     store.save_entries("a", [entry("1"), entry("2", published=datetime(2022, 1, 2, tzinfo=UTC))], NOW)
     by_key = {i.title: i for i in store.items()}

@@ -303,6 +303,12 @@ class ItemsStore(StoreBase):
                     self._update_item(item_id, e, h, now_s)
                     hashes[item_id] = h
                     updated += 1
+                    if e.url and e.url not in by_url:
+                        # Its link may have changed to a URL that a later entry of this
+                        # feed also has: that entry is then this item, not a new one.
+                        row = self.conn.execute("SELECT url FROM items WHERE id = ?", (item_id,)).fetchone()
+                        if row and row[0] == e.url:
+                            by_url[e.url] = (item_id, h)
             flush()
         return SaveResult(new, updated)
 
