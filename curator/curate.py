@@ -184,7 +184,7 @@ class Scorer:
         self.keywords = [(k, 1 << self._index(k), float(b)) for k, b in settings.keywords.items()]
         self._bits = [(phrase, 1 << i) for i, phrase in enumerate(self.phrases)]
         self._reasons: dict[tuple[Any, ...], tuple[Reason, ...]] = {}
-        self._matches: dict[tuple[tuple[str, ...], int], tuple[float, tuple[str, ...]]] = {}
+        self._matches: dict[tuple[tuple[str, ...], int], tuple[tuple[float, ...], tuple[str, ...]]] = {}
         self.settings = settings
         self.now = now
         self.lab_names = lab_names or {}
@@ -215,48 +215,44 @@ class Scorer:
     ) -> tuple[float, tuple[str, ...]]:
         """The points of a candidate with these traits before recency, and its themes
         once keyword rules matched."""
-        bonus, matched = self.matches(themes, mask)
-        return self.base_points(kind, weight, lab, duplicates) + bonus, matched
-
-    def base_points(self, kind: str, weight: float, lab: str | None, duplicates: int = 0) -> float:
-        """The points that do not depend on themes and keywords."""
         s = self.settings
-        base = s.report_weight if kind == "report" else weight
+        addends, matched = self.matches(themes, mask)
+        points = s.report_weight if kind == "report" else weight
+        for bonus in addends:  # one by one, in this order: the same sum as the reasons give
+            points += bonus
         if lab:
-            base += s.lab_bonus
+            points += s.lab_bonus
         if duplicates:
-            base += s.duplicate_bonus * duplicates
-        return base
+            points += s.duplicate_bonus * duplicates
+        return points, matched
 
-    def matches(self, themes: tuple[str, ...], mask: int) -> tuple[float, tuple[str, ...]]:
-        """The theme and keyword points of a candidate with these themes (its sources')
+    def matches(self, themes: tuple[str, ...], mask: int) -> tuple[tuple[float, ...], tuple[str, ...]]:
+        """The theme and keyword bonuses of a candidate with these themes (its sources')
         whose text has these phrases, and its themes once keyword rules matched."""
         known = self._matches.get((themes, mask))
         if known is not None:
             return known
         s = self.settings
-        bonus = 0.0
+        addends: list[float] = []
         matched = themes
         for theme_id, _label, bits in self.themes:
             if theme_id in themes:
-                bonus += s.theme_bonus
+                addends.append(s.theme_bonus)
             elif mask & bits:
-                bonus += s.theme_bonus
+                addends.append(s.theme_bonus)
                 matched = (*matched, theme_id)
         if mask:
-            for _keyword, bit, boost in self.keywords:
-                if mask & bit:
-                    bonus += boost
-        self._matches[themes, mask] = bonus, matched
-        return bonus, matched
+            addends.extend(boost for _keyword, bit, boost in self.keywords if mask & bit)
+        known = self._matches[themes, mask] = tuple(addends), matched
+        return known
 
     def decayed(self, points: float, published: datetime) -> float:
-        """The score: ``points`` lowered by age (half of them after ``half_life_days``)."""
+        """The score: ``points`` times the recency factor 1 / (1 + age / half-life)."""
         half_life = self.settings.half_life_days
         if half_life:
             age_days = (self.now - published) / _DAY
             if age_days > 0:
-                points /= 1.0 + age_days / half_life
+                points *= 1.0 / (1.0 + age_days / half_life)
         return round(points, 4)
 
     def __call__(self, c: Candidate, weight: float | None = None, mask: int | None = None) -> Candidate:

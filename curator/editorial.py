@@ -154,21 +154,22 @@ def candidates(
     picked = {(p.kind, p.ref_id): p.section for p in picks}
     picked_items = {p.ref_id: p.section for p in picks if p.kind == "item"}
     fromiso = datetime.fromisoformat
-    match_mask, matches, decayed = scorer.match_mask, scorer.matches, scorer.decayed
-    # What an item's sources make of it: the same for every item of those sources.
+    match_mask, points, decayed = scorer.match_mask, scorer.points, scorer.decayed
+    # What an item's sources make of it, and its points for the phrases it contains:
+    # the same for many items.
     traits: dict[str | None, tuple[Any, ...]] = {}
+    memo: dict[tuple[str | None, int], tuple[float, tuple[str, ...]]] = {}
     raw: list[Candidate] = []
     keys: list[str] = []
     for item_id, url, title, excerpt, published, author, key, joined, words in rows:
         known = traits.get(joined)
         if known is None:
-            known = traits[joined] = _item_traits(scorer, infos, default_section, joined)
-        sources, item_lab, item_section, tags, weight, base = known
+            known = traits[joined] = _item_traits(infos, default_section, joined)
+        sources, item_lab, item_section, tags, weight = known
         mask = match_mask(words)
-        if mask or tags:
-            bonus, themes = matches(tags, mask)
-        else:
-            bonus, themes = 0.0, tags
+        score = memo.get((joined, mask))
+        if score is None:
+            score = memo[joined, mask] = points("item", weight, tags, mask, item_lab)
         when = fromiso(published)
         keys.append(key)
         raw.append(
@@ -183,8 +184,8 @@ def candidates(
                 sources,
                 item_lab,
                 item_section,
-                themes,
-                decayed(base + bonus, when),
+                score[1],
+                decayed(score[0], when),
                 (),
                 (),
                 picked_items.get(item_id),
@@ -222,18 +223,15 @@ def candidates(
 
 
 def _item_traits(
-    scorer: curate.Scorer, infos: Mapping[str, SourceInfo], default_section: str, joined: str | None
+    infos: Mapping[str, SourceInfo], default_section: str, joined: str | None
 ) -> tuple[Any, ...]:
-    """(sources, lab, section, tags, weight, base points) of an item from these sources."""
+    """(sources, lab, section, tags, weight) of an item from these sources."""
     sources = tuple(joined.split("\x1f")) if joined else ()
     info = next((infos[x] for x in sources if x in infos), None)
-    tags: tuple[str, ...] = ()
     if info is None:
-        lab, section, weight = None, default_section, 1.0
-    else:
-        lab, section, tags = info.lab, info.section or default_section, info.tags
-        weight = max(infos[x].weight if x in infos else 1.0 for x in sources)
-    return sources, lab, section, tags, weight, scorer.base_points("item", weight, lab)
+        return sources, None, default_section, (), 1.0
+    weight = max(infos[x].weight if x in infos else 1.0 for x in sources)
+    return sources, info.lab, info.section or default_section, info.tags, weight
 
 
 def scoring_time(config: Config, month: Month, now: datetime) -> datetime:

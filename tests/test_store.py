@@ -10,7 +10,7 @@ import pytest
 import sqlite_utils
 
 from curator.errors import StoreError
-from curator.models import Entry, Source
+from curator.models import Entry, Month, Source
 from curator.store import MIGRATIONS, Store
 
 NOW = datetime(2022, 1, 15, 12, 0, tzinfo=UTC)
@@ -55,7 +55,7 @@ def test_old_database_upgrades_without_loss(tmp_path: Path) -> None:
 
 
 def test_item_sources_are_kept_on_the_row_across_an_upgrade(tmp_path: Path) -> None:
-    """0006 copies each item's sources onto its row; the triggers keep them right afterwards."""
+    """0006 copies each item's sources onto its row; save_entries and a trigger keep them right."""
     path = tmp_path / "old.db"
     db = sqlite_utils.Database(sqlite3.connect(path, isolation_level=None))
     MIGRATIONS.apply(db, stop_before="0006_items_sources")
@@ -82,6 +82,12 @@ def test_item_sources_are_kept_on_the_row_across_an_upgrade(tmp_path: Path) -> N
         with store.write():
             store.conn.execute("DELETE FROM item_sources WHERE source_id = 'b'")
         assert store.item(1).sources == ("a", "c")
+        with store.write():
+            store.conn.execute("DELETE FROM item_sources WHERE item_id = 1")
+        assert store.item(1).sources == ()
+        jan = Month.parse("2022-01")
+        rows = store.candidate_rows(jan, datetime(2020, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC))
+        assert [r[0] for r in rows] == [2]  # an item no source links to is no candidate
 
 
 def test_database_from_a_newer_curator_is_refused(tmp_path: Path) -> None:

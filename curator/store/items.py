@@ -407,8 +407,8 @@ class ItemsStore(StoreBase):
         return self._item(rows[0])
 
     def candidate_rows(self, month: Month, oldest: datetime, end: datetime) -> list[tuple[Any, ...]]:
-        """Items published in [oldest, end) that no other published issue carries yet, newest
-        first, in a lean form for ranking thousands of them quickly.
+        """Items published in [oldest, end) that no other published issue carries yet (and that
+        some source still links to), newest first, in a lean form for ranking thousands quickly.
 
         Rows are (id, url, title, excerpt, published, author, title_key, sources, match_text):
         ``sources`` the item's source ids, first seen first, joined by U+001F.
@@ -417,7 +417,7 @@ class ItemsStore(StoreBase):
             SELECT items.id, items.url, items.title, items.excerpt, items.published, items.author,
                    items.title_key, items.sources, items.match_text
             FROM items
-            WHERE items.published >= ? AND items.published < ?
+            WHERE items.published >= ? AND items.published < ? AND items.sources IS NOT NULL
               AND items.id NOT IN (
                 SELECT p.ref_id FROM picks p JOIN issues i ON i.month = p.month
                 WHERE p.kind = 'item' AND i.state = 'published' AND p.month != ?)

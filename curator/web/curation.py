@@ -111,12 +111,13 @@ def candidates(month: str) -> Any:
     store = get_store()
     issue = editorial.peek_issue(store, web.config, m, web.now())
     filters = {k: request.args.get(k) or None for k in ("q", "section", "source", "lab", "theme")}
+    now = web.now()
     try:
         found = editorial.candidates(
             store,
             web.config,
             m,
-            web.now(),
+            now,
             section=filters["section"],
             search=filters["q"],
             source=filters["source"],
@@ -132,7 +133,7 @@ def candidates(month: str) -> Any:
         page = 1
     pages = max(1, (len(found) + PAGE_SIZE - 1) // PAGE_SIZE)
     page = min(page, pages)
-    shown = editorial.explain(web.config, m, web.now(), found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
+    shown = editorial.explain(web.config, m, now, found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
     config = web.config
     return render_template(
         "web/editor/candidates.html",
