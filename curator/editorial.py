@@ -401,14 +401,15 @@ def move(
     config: Config,
     month: Month,
     ref: str,
-    position: int,
+    position: int | None,
     now: datetime,
     *,
     section: str | None = None,
     by: str | None = None,
     expected_version: int | None = None,
 ) -> Pick:
-    """Move a pick to ``position`` in its section (or in another ``section``)."""
+    """Move a pick to ``position`` in its section (or in another ``section``; with no
+    position, it goes last there)."""
     kind, ref_id = parse_ref(ref)
     existing = store.pick_for(month, kind, ref_id)
     if existing is None:

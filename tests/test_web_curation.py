@@ -188,5 +188,31 @@ def test_only_a_draft_issue_page_runs_its_reordering_script(logged_in: WebClient
     with web.store() as store:
         assert [p.ref for p in store.picks(JAN, "appels")] == [ref]
         editorial.publish(store, config, JAN, NOW)
-    html = web.client.get("/editeur/numeros/2022-01").get_data(as_text=True)
+    published = web.client.get("/editeur/numeros/2022-01")
+    html = published.get_data(as_text=True)
     assert "<script" not in html and "reorder-form" not in html and "data-drop-section" not in html
+    assert "script-src" not in published.headers["Content-Security-Policy"]
+
+
+def test_a_pick_moves_to_another_section_without_a_position(logged_in: WebClient) -> None:
+    """The section menu of each pick: last in the new section; in its own section, it stays."""
+    web = logged_in
+    a, b, c = (str(i) for i in _ids(web))
+    for ref, section in ((a, "veille"), (b, "appels"), (c, "appels")):
+        web.post(
+            "/editeur/numeros/2022-01/choisir", {"ref": ref, "section": section, "version": _version(web)}
+        )
+    r = web.post(
+        "/editeur/numeros/2022-01/deplacer", {"ref": a, "section": "appels", "version": _version(web)}
+    )
+    assert r.status_code == 303
+    before = _version(web)
+    r = web.post("/editeur/numeros/2022-01/deplacer", {"ref": b, "section": "appels", "version": before})
+    assert r.status_code == 303 and _version(web) == before  # nothing to do
+    with web.store() as store:
+        assert [p.ref for p in store.picks(JAN, "appels")] == [b, c, a]
+    r = web.post(
+        "/editeur/numeros/2022-01/deplacer", {"ref": a, "position": "premier", "version": _version(web)}
+    )
+    page = web.client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Choisissez une position" in page

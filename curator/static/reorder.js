@@ -1,23 +1,23 @@
 // Drag and drop reordering of the picks on an issue's page in the editor area.
 //
-// An enhancement only: the "Move up" / "Move down" buttons do the same without
-// JavaScript. A drop fills the page's reorder form (the same POST, CSRF token
-// and issue version as the buttons) and submits it, so the server checks and
-// refuses a stale edit exactly as it does for the buttons.
+// An enhancement only: each pick's "Move up" / "Move down" buttons and its
+// section menu do the same without JavaScript, from the keyboard. A pick is
+// dragged by its handle (the rest of it stays selectable text). A drop fills
+// the page's reorder form (the same POST, CSRF token and issue version as the
+// buttons) and submits it, so the server checks and refuses a stale edit
+// exactly as it does for the buttons.
 (function () {
   "use strict";
 
   var form = document.getElementById("reorder-form");
-  if (!form || !("draggable" in document.createElement("li"))) {
+  if (!form || !("draggable" in document.createElement("span"))) {
     return;
   }
   var dragged = null;
   var marked = null;
 
-  function picksOf(zone) {
-    return Array.prototype.filter.call(zone.querySelectorAll("[data-pick]"), function (li) {
-      return li !== dragged;
-    });
+  function position(li) {
+    return parseInt(li.getAttribute("data-position"), 10);
   }
 
   function unmark() {
@@ -27,30 +27,46 @@
     }
   }
 
-  // Where a drop at the pointer would put the dragged pick: [element to mark, class, position].
+  // Where a drop at the pointer would put the dragged pick:
+  // [element to mark, class, position to send ("" = last of the section)].
+  // Positions are the stored ones: the section may hold picks this page does
+  // not show, and the server counts them.
   function target(zone, event) {
-    var picks = picksOf(zone);
+    var same = dragged.getAttribute("data-section") === zone.getAttribute("data-drop-section");
+    var from = position(dragged);
+    var picks = Array.prototype.filter.call(zone.querySelectorAll("[data-pick]"), function (li) {
+      return li !== dragged;
+    });
     for (var i = 0; i < picks.length; i += 1) {
       var box = picks[i].getBoundingClientRect();
       if (event.clientY < box.top + box.height / 2) {
-        return [picks[i], "drop-before", i + 1];
+        var before = position(picks[i]);
+        return [picks[i], "drop-before", same && from < before ? before - 1 : before];
       }
     }
     if (picks.length) {
-      return [picks[picks.length - 1], "drop-after", picks.length + 1];
+      var last = picks[picks.length - 1];
+      var after = position(last) + 1;
+      return [last, "drop-after", same && from < after ? after - 1 : after];
     }
-    return [zone, "drop-end", 1];
+    return [zone, "drop-end", same ? from : ""];
   }
 
   Array.prototype.forEach.call(document.querySelectorAll("[data-pick]"), function (li) {
-    li.setAttribute("draggable", "true");
-    li.addEventListener("dragstart", function (event) {
+    var handle = li.querySelector(".drag-handle");
+    if (!handle) {
+      return;
+    }
+    handle.hidden = false;
+    handle.setAttribute("draggable", "true");
+    handle.addEventListener("dragstart", function (event) {
       dragged = li;
       li.classList.add("dragging");
       event.dataTransfer.effectAllowed = "move";
       event.dataTransfer.setData("text/plain", li.getAttribute("data-pick"));
+      event.dataTransfer.setDragImage(li, 0, 0);
     });
-    li.addEventListener("dragend", function () {
+    handle.addEventListener("dragend", function () {
       li.classList.remove("dragging");
       unmark();
       dragged = null;
@@ -60,7 +76,7 @@
   Array.prototype.forEach.call(document.querySelectorAll("[data-drop-section]"), function (zone) {
     zone.addEventListener("dragover", function (event) {
       if (!dragged) {
-        return;
+        return; // a file, some text, another page: not ours
       }
       event.preventDefault();
       event.dataTransfer.dropEffect = "move";
@@ -83,9 +99,8 @@
       event.preventDefault();
       var t = target(zone, event);
       var section = zone.getAttribute("data-drop-section");
-      var sameSection = dragged.getAttribute("data-section") === section;
       unmark();
-      if (sameSection && String(t[2]) === dragged.getAttribute("data-position")) {
+      if (dragged.getAttribute("data-section") === section && t[2] === position(dragged)) {
         return; // dropped where it was
       }
       form.elements.ref.value = dragged.getAttribute("data-pick");

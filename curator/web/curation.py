@@ -101,7 +101,10 @@ def issue(month: str) -> Any:
     page = render_template(
         "web/editor/issue.html", issue=issue, view=view, month=str(m), sections=web.config.sections
     )
-    return allow_own_scripts(make_response(page))  # drag and drop, over buttons that work without it
+    response = make_response(page)
+    if not issue.published:  # drag and drop, over buttons that work without it
+        allow_own_scripts(response)
+    return response
 
 
 @bp.route("/numeros/<month>/candidats")
@@ -206,15 +209,18 @@ def move(month: str) -> Response:
             raise NotFoundError(f"{ref} is not in the issue")
         direction = request.form.get("direction")
         section = request.form.get("section") or current.section
+        position: int | None
         if direction == "up":
             position = max(1, current.position - 1)
         elif direction == "down":
             position = current.position + 1
+        elif not request.form.get("position", "").strip():
+            position = None  # into another section: last; in its own: where it is
         else:
             try:
                 position = int(request.form.get("position", ""))
             except ValueError:
-                raise UsageError("choose a position") from None
+                raise UsageError(_("Choose a position: 1 is the first.")) from None
         editorial.move(
             store,
             web.config,
