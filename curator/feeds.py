@@ -94,6 +94,10 @@ _TAG_RE = re.compile(r"<[^>]*>")
 # Runs of whitespace, except the no-break spaces of French typography.
 _SPACES_RE = re.compile(r"[^\S\u00a0\u202f]+")
 _PARAGRAPH_BREAK_RE = re.compile(r"\n\s*\n")
+# A block of sanitised HTML that holds one link and nothing else.
+_LINK_ONLY_BLOCK_RE = re.compile(
+    r"<(p|li|div|h[1-6])>\s*(?:<(?:strong|em|b|i)>\s*)*<a\s[^>]*>[^<]*</a>\s*(?:</(?:strong|em|b|i)>\s*)*</\1>"
+)
 _EXCERPT_TRAILING = " \u00a0\u202f,;:.-\u2013\u2014(\u00ab"
 
 # Dates outside this window are bugs of the feed, not facts: an entry "published"
@@ -206,6 +210,7 @@ def _make_entry(raw: Any, *, url: str, is_atom: bool, fetched_at: datetime) -> E
     link = normalise_url(_get_str(raw, "link"), base=url)
     summary = _summary(raw, url)
     text = html_to_text(summary)
+    lead = html_to_text(_LINK_ONLY_BLOCK_RE.sub("", summary))
     title = _plain_field(raw, "title", is_atom) or make_excerpt(text, _TITLE_FROM_EXCERPT) or UNTITLED
     published = _first_date(raw, ("published_parsed", "updated_parsed", "created_parsed"), fetched_at)
     updated = _first_date(raw, ("updated_parsed",), fetched_at)
@@ -215,7 +220,10 @@ def _make_entry(raw: Any, *, url: str, is_atom: bool, fetched_at: datetime) -> E
         url=link,
         title=title,
         summary=summary,
-        excerpt=make_excerpt(text),
+        # Without its link-only paragraphs (« Lire la suite », « Télécharger le kit »):
+        # shown as plain text, their words would promise a link that is not there.
+        excerpt=make_excerpt(lead or text),
+        text=text,
         author=_authors(raw),
         categories=_categories(raw),
         published=published,

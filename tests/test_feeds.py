@@ -475,6 +475,24 @@ def test_html_to_text() -> None:
     assert html_to_text("&lt;script&gt; est du texte") == "<script> est du texte"
 
 
+def test_the_excerpt_leaves_out_link_only_paragraphs() -> None:
+    """« Télécharger le kit » in plain text would promise a link that is not there; the summary
+    (HTML, links kept) and the searchable text keep it."""
+    item = (
+        "<item><title>Atelier</title><link>https://lab.ac-exemple.fr/a</link><description><![CDATA["
+        "<p>Trois heures : <em>personas</em>, parcours et prototypes.</p>"
+        '<p><a href="https://lab.ac-exemple.fr/kit.pdf">Télécharger le kit</a></p>'
+        '<p><strong><a href="https://lab.ac-exemple.fr/a">Lire la suite</a></strong></p>'
+        "]]></description></item>"
+        "<item><title>Seulement un lien</title><link>https://lab.ac-exemple.fr/b</link><description><![CDATA["
+        '<p><a href="https://lab.ac-exemple.fr/b">Voir la vidéo</a></p>]]></description></item>'
+    )
+    first, only_link = parse_text(rss(item)).entries
+    assert first.excerpt == "Trois heures : personas, parcours et prototypes."
+    assert "kit.pdf" in first.summary and "Télécharger le kit" in first.text
+    assert only_link.excerpt == "Voir la vidéo"  # nothing else to say: the link's words stay
+
+
 @pytest.mark.parametrize(
     ("text", "limit", "expected"),
     [
