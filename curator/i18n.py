@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
+from babel.dates import format_time as _format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -75,8 +76,21 @@ def format_day(value: date | datetime, locale: str = DEFAULT_LOCALE, tz: str = "
     return _format_date(value, "long", locale=Locale.parse(locale))
 
 
+def format_clock(value: datetime, locale: str = DEFAULT_LOCALE, tz: str = "Europe/Paris") -> str:
+    """« 14 h », « 9 h 30 » in French (the Imprimerie nationale's rule, no-break spaces);
+    the locale's short time elsewhere."""
+    local = value.astimezone(ZoneInfo(tz))
+    parsed = Locale.parse(locale)
+    if parsed.language == "fr":
+        return f"{local.hour}\u00a0h" + (f"\u00a0{local.minute:02d}" if local.minute else "")
+    return _format_time(local, "short", locale=parsed)
+
+
 def format_datetime(value: datetime, locale: str = DEFAULT_LOCALE, tz: str = "Europe/Paris") -> str:
-    """« mercredi 5 janvier 2022 à 14:00 »."""
-    return _format_datetime(
-        value, "EEEE d MMMM y 'à' HH:mm", tzinfo=ZoneInfo(tz), locale=Locale.parse(locale)
-    )
+    """« mercredi 5 janvier 2022 à 14 h »."""
+    parsed = Locale.parse(locale)
+    if parsed.language == "fr":
+        day = _format_datetime(value, "EEEE d MMMM y", tzinfo=ZoneInfo(tz), locale=parsed)
+        return f"{day} à {format_clock(value, locale, tz)}"
+    local_day = value.astimezone(ZoneInfo(tz)).date()
+    return f"{_format_date(local_day, 'full', locale=parsed)}, {format_clock(value, locale, tz)}"

@@ -98,12 +98,8 @@ def _make_env(template_dirs: tuple[Path, ...], locale: str, timezone: str) -> ji
         return typography_html(str(value), locale)
 
     def hour(value: datetime) -> str:
-        """« 15:30 », in the newsletter's time zone."""
-        from zoneinfo import ZoneInfo
-
-        from babel.dates import format_time
-
-        return format_time(value, "HH:mm", tzinfo=ZoneInfo(timezone), locale=locale)
+        """« 15 h 30 », in the newsletter's time zone."""
+        return i18n.format_clock(value, locale, timezone)
 
     def pick_meta(pick: PickView) -> str:
         """« La 27e Région · Lab'Innov Normandie · 5 janvier 2022 »; for a report

@@ -143,7 +143,7 @@ def test_an_issue_page_is_semantic_with_metadata(site: Path) -> None:
 
 def test_the_agenda_and_its_ics(site: Path) -> None:
     html = (site / "2022-01/index.html").read_text()
-    assert "jeudi 27 janvier 2022 à 14:00" in html and ">15:30</time>" in html
+    assert "jeudi 27 janvier 2022 à 14\u00a0h" in html and ">15\u00a0h\u00a030</time>" in html
     assert "Rejoindre la visioconférence" in html
     ics = (site / "2022-01/agenda.ics").read_text()
     assert "BEGIN:VEVENT" in ics and "visio.example.org" in ics

@@ -235,7 +235,7 @@ def test_agenda_dates_places_and_video(rendered: Any) -> None:
     event = next(h for h in doc.iter("h3") if squash(h.text) == "Temps du lab n° 1").parent
     assert event is not None
     text = squash(event.text)
-    assert "jeudi 27 janvier 2022 à 14:00 – 15:30" in text
+    assert "jeudi 27 janvier 2022 à 14 h – 15 h 30" in text  # French hours: « 14 h », « 15 h 30 »
     assert "En visioconférence" in text
     assert [a.attrs["href"] for a in event.iter("a")] == ["https://visio.example.org/temps-du-lab"]
     second = next(h for h in doc.iter("h3") if squash(h.text) == "Temps du lab n° 2")
@@ -248,7 +248,7 @@ def test_french_typography_everywhere_but_urls(rendered: Any) -> None:
     assert f"Article numéro 2{NBSP}: l’innovation" in html
     assert f"«{NBSP}guillemets{NBSP}»{NBSP}: vraiment{NNBSP}?" in html
     assert f"tous{NNBSP}!" in html and f"Voir cette infolettre en ligne{NBSP}:" in rendered.text
-    assert "14:00" in html  # times untouched
+    assert f"14{NBSP}h – 15{NBSP}h{NBSP}30" in html  # hours as French writes them, spaces that hold
     for href in html_links(html):
         assert NBSP not in href and NNBSP not in href and "’" not in href
     assert f"Rejoindre la visioconférence{NBSP}: https://visio.example.org/temps-du-lab" in rendered.text
@@ -267,7 +267,7 @@ def test_text_part(issue: tuple[Any, Any, Any], rendered: Any) -> None:
     assert starts == sorted(starts)
     flat = " ".join(text.split())
     assert "le rapport annuel <https://labs.example.org/rapport?page=2>" in flat
-    assert "jeudi 27 janvier 2022 à 14:00 – 15:30" in flat
+    assert "jeudi 27 janvier 2022 à 14 h – 15 h 30" in flat
     assert "Se désabonner" in text and "<p>" not in text and "&amp;" not in text
     assert all(len(line) <= 76 or "://" in line for line in text.splitlines())
 

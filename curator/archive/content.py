@@ -141,9 +141,10 @@ def _event(e: Event, ctx: Context) -> dict[str, Any]:
     if e.ends_at is not None:
         end = e.ends_at.isoformat()
         same_day = ctx.day(e.ends_at) == ctx.day(e.starts_at)
-        local = e.ends_at.astimezone(ZoneInfo(ctx.tz))
         end_label = (
-            local.strftime("%H:%M") if same_day else i18n.format_datetime(e.ends_at, ctx.locale, ctx.tz)
+            i18n.format_clock(e.ends_at, ctx.locale, ctx.tz)
+            if same_day
+            else i18n.format_datetime(e.ends_at, ctx.locale, ctx.tz)
         )
     return {
         "id": e.id,
