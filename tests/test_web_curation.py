@@ -208,7 +208,8 @@ def test_a_pick_moves_to_another_section_without_a_position(logged_in: WebClient
     assert r.status_code == 303
     before = _version(web)
     r = web.post("/editeur/numeros/2022-01/deplacer", {"ref": b, "section": "appels", "version": before})
-    assert r.status_code == 303 and _version(web) == before  # nothing to do
+    assert r.status_code == 303 and _version(web) == before  # nothing to do, and it says so
+    assert "Rien à déplacer" in web.client.get(r.headers["Location"]).get_data(as_text=True)
     with web.store() as store:
         assert [p.ref for p in store.picks(JAN, "appels")] == [b, c, a]
     r = web.post(

@@ -46,15 +46,18 @@ def _back(month: Month, anchor: str = "") -> Response:
 
 
 def _run(month: Month, action: Any, success: str, anchor: str = "") -> Response:
-    """Run a domain action, tell the editor what happened, and go back (Post/Redirect/Get)."""
+    """Run a domain action, tell the editor what happened, and go back (Post/Redirect/Get).
+
+    An action may return a message of its own (a text) to say instead of ``success``.
+    """
     try:
-        action()
+        said = action()
     except ConflictError as exc:
         flash(_conflict_message(exc), "error")
     except (UsageError, NotFoundError) as exc:
         flash(_("This could not be done: %(reason)s", reason=str(exc)), "error")
     else:
-        flash(success, "success")
+        flash(said if isinstance(said, str) else success, "success")
     return _back(month, anchor)
 
 
@@ -200,7 +203,7 @@ def move(month: str) -> Response:
     ref = request.form.get("ref", "")
     store = get_store()
 
-    def action() -> None:
+    def action() -> str | None:
         from ..curate import parse_ref
 
         kind, ref_id = parse_ref(ref)
@@ -221,7 +224,7 @@ def move(month: str) -> Response:
                 position = int(request.form.get("position", ""))
             except ValueError:
                 raise UsageError(_("Choose a position: 1 is the first.")) from None
-        editorial.move(
+        moved = editorial.move(
             store,
             web.config,
             m,
@@ -232,6 +235,7 @@ def move(month: str) -> Response:
             by=g.editor,
             expected_version=_version(),
         )
+        return _("Nothing to move: it is already there.") if moved == current else None
 
     return _run(m, action, _("Moved."), f"#pick-{ref}")
 
