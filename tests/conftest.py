@@ -513,7 +513,7 @@ def make_archive_data(directory: Path) -> ArchiveData:
             "la27eregion", entries("veille", m, 3, "Design des politiques publiques"), m.start(UTC)
         )
         store.save_entries(
-            "lab-normandie", entries("normandie", m, 2, "Atelier de co-développement"), m.start(UTC)
+            "lab-normandie", entries("normandie", m, 2, "L'atelier de co-développement"), m.start(UTC)
         )
         store.save_entries("lab-110bis", entries("lab110", m, 1, "Temps du lab"), m.start(UTC))
     hostile = Entry(

@@ -153,12 +153,12 @@ def test_lab_and_theme_pages(site: Path) -> None:
     lab = (site / "labs/lab-normandie/index.html").read_text()
     assert "Lab’Innov Normandie" in lab and "Co-développement entre CPE" in lab
     assert 'href="../../2021-12/index.html#r1"' in lab  # the report, in the issue that carried it
-    assert "Atelier de co-développement n° 1 (2022-01)" in lab
+    assert "L’atelier de co-développement n° 1 (2022-01)" in lab
     assert "Temps du lab" not in lab  # another lab's news
     empty = (site / "labs/lab-bretagne/index.html").read_text()
     assert "Aucun retour d’expérience de ce lab n’a encore été publié." in empty
     theme = (site / "themes/facilitation/index.html").read_text()
-    assert "Co-développement entre CPE" in theme and "Atelier de co-développement" in theme
+    assert "Co-développement entre CPE" in theme and "L’atelier de co-développement" in theme
 
 
 def test_the_accessibility_and_404_pages(site: Path) -> None:
@@ -304,6 +304,8 @@ def test_the_feeds_parse_and_carry_every_published_issue(site: Path, archive_dat
     assert f'href="{BASE}labs/lab-normandie/"' in first.content[0].value  # absolute links in feeds
     lab = feedparser.parse((site / "labs/lab-normandie/feed.xml").read_bytes())
     assert not lab.bozo, lab.get("bozo_exception")
+    titles = [e.title for f in (feed, lab) for e in f.entries]
+    assert any("’" in t for t in titles) and not [t for t in titles if re.search(r"\w'\w", t)]
     assert "Normandie" in lab.feed.title
     titles = [e.title for e in lab.entries]
     assert "Co-développement entre CPE" in titles and len(titles) == 7

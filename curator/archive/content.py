@@ -310,7 +310,7 @@ def render_issue(store: Store, ctx: Context, view: IssueView, key: str) -> tuple
             themes.setdefault(theme, []).append(e["card"])
     issue_entry = {
         "id": f"{ctx.base_url}{month}/",
-        "title": xml_safe(issue.title),
+        "title": xml_safe(typography(issue.title, ctx.locale)),
         "url": f"{ctx.base_url}{month}/",
         "published": atom_time(published),
         "updated": atom_time(updated),
@@ -359,7 +359,7 @@ def _atom_entry(
     parts.append(f'<p><a href="{escape(issue_url)}">{escape(issue_title)}</a></p>')
     return {
         "id": issue_url,
-        "title": xml_safe(e["title"]),
+        "title": xml_safe(typography(e["title"], ctx.locale)),
         "url": e["url"] if e["kind"] == "item" and e["url"] else issue_url,
         "published": atom_time(published),
         "updated": atom_time(updated),
