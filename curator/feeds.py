@@ -29,6 +29,7 @@ __all__ = [
     "make_excerpt",
     "parse_feed",
     "sanitize_html",
+    "summary_texts",
 ]
 
 EXCERPT_LENGTH = 300
@@ -94,9 +95,14 @@ _TAG_RE = re.compile(r"<[^>]*>")
 # Runs of whitespace, except the no-break spaces of French typography.
 _SPACES_RE = re.compile(r"[^\S\u00a0\u202f]+")
 _PARAGRAPH_BREAK_RE = re.compile(r"\n\s*\n")
-# A block of sanitised HTML that holds one link and nothing else.
-_LINK_ONLY_BLOCK_RE = re.compile(
-    r"<(p|li|div|h[1-6])>\s*(?:<(?:strong|em|b|i)>\s*)*<a\s[^>]*>[^<]*</a>\s*(?:</(?:strong|em|b|i)>\s*)*</\1>"
+# Paragraphs at the end of a sanitised summary that hold one short link and nothing
+# else (« Lire la suite », « Télécharger le kit »): in a plain-text excerpt their
+# words would promise a link that is not there. Lists and headings are content.
+_INLINE = r"(?:<(?:strong|em|b|i|span)>\s*)*"
+_INLINE_END = r"(?:</(?:strong|em|b|i|span)>\s*)*"
+_TRAILING_LINKS_RE = re.compile(
+    rf"(?:<(p|div)>\s*{_INLINE}<a\s[^>]*?href=\"[^\"]+\"[^>]*>\s*{_INLINE}[^<]{{1,80}}{_INLINE_END}</a>\s*"
+    rf"(?:<br>\s*)?{_INLINE_END}</\1>\s*)+$"
 )
 _EXCERPT_TRAILING = " \u00a0\u202f,;:.-\u2013\u2014(\u00ab"
 
@@ -203,14 +209,22 @@ def make_excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:
     return (cut.rstrip(_EXCERPT_TRAILING) or cut) + "…"
 
 
+def summary_texts(summary: str) -> tuple[str, str]:
+    """(excerpt, text) of a sanitised summary: the text whole, for search, and the excerpt,
+    without trailing link-only paragraphs (« Lire la suite »), for the email and the archive."""
+    text = html_to_text(summary)
+    trailing = _TRAILING_LINKS_RE.search(summary, max(0, len(summary) - 1000))  # the end only: bounded
+    lead = html_to_text(summary[: trailing.start()]) if trailing else text
+    return make_excerpt(lead or text), text
+
+
 # -- entries ------------------------------------------------------------------
 
 
 def _make_entry(raw: Any, *, url: str, is_atom: bool, fetched_at: datetime) -> Entry:
     link = normalise_url(_get_str(raw, "link"), base=url)
     summary = _summary(raw, url)
-    text = html_to_text(summary)
-    lead = html_to_text(_LINK_ONLY_BLOCK_RE.sub("", summary))
+    excerpt, text = summary_texts(summary)
     title = _plain_field(raw, "title", is_atom) or make_excerpt(text, _TITLE_FROM_EXCERPT) or UNTITLED
     published = _first_date(raw, ("published_parsed", "updated_parsed", "created_parsed"), fetched_at)
     updated = _first_date(raw, ("updated_parsed",), fetched_at)
@@ -220,9 +234,7 @@ def _make_entry(raw: Any, *, url: str, is_atom: bool, fetched_at: datetime) -> E
         url=link,
         title=title,
         summary=summary,
-        # Without its link-only paragraphs (« Lire la suite », « Télécharger le kit »):
-        # shown as plain text, their words would promise a link that is not there.
-        excerpt=make_excerpt(lead or text),
+        excerpt=excerpt,
         text=text,
         author=_authors(raw),
         categories=_categories(raw),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -259,7 +260,8 @@ def test_cli_curation_round_trip(tmp_path: Path, store: Store, config) -> None: 
         return result.output
 
     listed = run("candidates", "--month", "2022-01", "--limit", "3")
-    assert "3 of 10 candidates shown" in listed and listed.count("\n      ") >= 3  # title + reasons lines
+    assert "3 of 10 candidates shown" in listed
+    assert len(re.findall(r"^ +\d+ +[\d.]+  2022-01-\d\d  Article ", listed, re.MULTILINE)) == 3  # 3 titles
     assert "10 candidates." in run("candidates", "--month", "2022-01")
     data = json.loads(run("candidates", "--month", "2022-01", "--json"))
     assert {"ref", "score", "reasons", "also_seen", "section"} <= set(data[0])
@@ -286,7 +288,20 @@ def test_cli_curation_round_trip(tmp_path: Path, store: Store, config) -> None: 
     assert veille["picks"][1]["note"] == "Pourquoi c'est important"
     assert shown["edito"].startswith("Bonne année")
     assert shown["events"][0]["title"] == "Temps du lab"
+    run(
+        "event",
+        "add",
+        "--month",
+        "2022-01",
+        "--title",
+        "Séminaire",
+        "--start",
+        "2022-01-27 14:00",
+        "--end",
+        "2022-01-28 12:00",
+    )
     text = run("issue", "show", "--month", "2022-01")
+    assert "2022-01-27 14:00 – 2022-01-28 12:00  Séminaire" in text  # two days: the end date too
     assert (
         "Bonne année à toutes et à tous !" in text and "2022-01-27 14:00  Temps du lab" in text
     )  # Paris time

@@ -476,8 +476,8 @@ def test_html_to_text() -> None:
 
 
 def test_the_excerpt_leaves_out_link_only_paragraphs() -> None:
-    """« Télécharger le kit » in plain text would promise a link that is not there; the summary
-    (HTML, links kept) and the searchable text keep it."""
+    """A trailing « Télécharger le kit » in plain text would promise a link that is not there;
+    the summary (HTML, links kept) and the searchable text keep it."""
     item = (
         "<item><title>Atelier</title><link>https://lab.ac-exemple.fr/a</link><description><![CDATA["
         "<p>Trois heures : <em>personas</em>, parcours et prototypes.</p>"
@@ -486,11 +486,20 @@ def test_the_excerpt_leaves_out_link_only_paragraphs() -> None:
         "]]></description></item>"
         "<item><title>Seulement un lien</title><link>https://lab.ac-exemple.fr/b</link><description><![CDATA["
         '<p><a href="https://lab.ac-exemple.fr/b">Voir la vidéo</a></p>]]></description></item>'
+        "<item><title>Sommaire</title><link>https://lab.ac-exemple.fr/c</link><description><![CDATA["
+        '<h2><a href="https://lab.ac-exemple.fr/c">Un tiers-lieu à Rouen</a></h2><p>Au sommaire :</p>'
+        '<ul><li><a href="https://lab.ac-exemple.fr/1">Rapport sur l’école inclusive</a></li></ul>'
+        '<p><a href="https://lab.ac-exemple.fr/c">Lire la suite</a></p><p>Signé : la rédaction.</p>'
+        "]]></description></item>"
     )
-    first, only_link = parse_text(rss(item)).entries
+    first, only_link, contents = parse_text(rss(item)).entries
     assert first.excerpt == "Trois heures : personas, parcours et prototypes."
     assert "kit.pdf" in first.summary and "Télécharger le kit" in first.text
     assert only_link.excerpt == "Voir la vidéo"  # nothing else to say: the link's words stay
+    # Only trailing links go: headings, lists of links and links followed by text are content.
+    assert contents.excerpt == (
+        "Un tiers-lieu à Rouen Au sommaire : Rapport sur l’école inclusive Lire la suite Signé : la rédaction."
+    )
 
 
 @pytest.mark.parametrize(

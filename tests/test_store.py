@@ -90,6 +90,33 @@ def test_item_sources_are_kept_on_the_row_across_an_upgrade(tmp_path: Path) -> N
         assert [r[0] for r in rows] == [2]  # an item no source links to is no candidate
 
 
+def test_0007_makes_excerpts_and_search_text_again_from_the_summaries(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(sqlite3.connect(path, isolation_level=None))
+    MIGRATIONS.apply(db, stop_before="0007_items_texts_from_summaries")
+    db.conn.execute(
+        "INSERT INTO sources (id, url, added_at, updated_at) VALUES ('a', 'https://a.example/', '2021-01-01T00:00:00+00:00', '2021-01-01T00:00:00+00:00')"
+    )
+    summary = (
+        "<p>Un atelier sur la chronobiologie des élèves.</p>"
+        '<p><a href="https://a.example/kit.pdf" rel="noopener">Télécharger le kit</a></p>'
+    )
+    old_excerpt = "Un atelier sur la chronobiologie des élèves. Télécharger le kit"
+    db.conn.execute(
+        "INSERT INTO items (id, url, title, summary, excerpt, published, first_seen, updated, content_hash, sources)"
+        " VALUES (1, 'https://a.example/1', 'Atelier', ?, ?, '2022-01-05T00:00:00+00:00',"
+        " '2022-01-05T00:00:00+00:00', '2022-01-05T00:00:00+00:00', 'h', 'a')",
+        (summary, old_excerpt),
+    )
+    db.conn.execute("INSERT INTO items_fts (rowid, title, body) VALUES (1, 'Atelier', 'Un atelier')")
+    db.conn.close()
+    with Store.open(path) as store:
+        item = store.item(1)
+        assert item.excerpt == "Un atelier sur la chronobiologie des élèves."
+        assert [i.id for i in store.items(search="chronobiologie")] == [1]
+        assert [i.id for i in store.items(search="kit")] == [1]  # the whole text is searchable
+
+
 def test_database_from_a_newer_curator_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "c.db"
     Store.open(path).close()
@@ -144,27 +171,44 @@ def test_identity_update_and_cross_source_dedup(store: Store) -> None:
         assert (ra.updated, rb.updated) == (0, 0)
 
 
+def _saved(store: Store, source: str, entries: list[Entry], now: datetime) -> tuple[int, int]:
+    r = store.save_entries(source, entries, now)
+    return r.new, r.updated
+
+
 def test_a_link_that_changes_to_the_url_of_a_new_entry_is_one_item(store: Store) -> None:
     """An entry's link corrected to the URL that another entry of the same fetch also has:
-    the fetch must store, not fail on the unique URL (and roll the whole feed back every time)."""
+    the fetch must store, not fail on the unique URL (and roll the whole feed back every time).
+    Two entries of one feed with one URL are one article: the first in the feed says what it shows."""
     store.save_entries("a", [entry("k1", "Premier", "https://x.example/old")], NOW)
     later = NOW + timedelta(hours=1)
-    r = store.save_entries(
-        "a",
-        [
-            entry("k1", "Premier (corrigé)", "https://x.example/new"),
-            entry("k2", "Autre", "https://x.example/new"),
-        ],
-        later,
-    )
-    assert r.new == 0  # one article: as for any two entries of a feed with one URL, the last one wins
-    assert [(i.title, i.url) for i in store.items()] == [("Autre", "https://x.example/new")]
-    r = store.save_entries(  # two new entries with one URL
-        "b",
-        [entry("n1", "Nouveau", "https://y.example/1"), entry("n2", "Autre", "https://y.example/1")],
-        later,
-    )
-    assert r.new == 1 and store.count("items") == 2
+    corrected = [
+        entry("k1", "Premier (corrigé)", "https://x.example/new"),
+        entry("k2", "Autre", "https://x.example/new"),
+    ]
+    assert _saved(store, "a", corrected, later) == (0, 1)
+    assert [(i.title, i.url) for i in store.items()] == [("Premier (corrigé)", "https://x.example/new")]
+    assert _saved(store, "a", corrected, later) == (0, 0)  # and nothing flips on the next fetch
+    twins = [entry("n1", "Nouveau", "https://y.example/1"), entry("n2", "Autre", "https://y.example/1")]
+    assert _saved(store, "b", twins, later) == (1, 0)
+    assert _saved(store, "b", twins, later) == (0, 0)
+    assert store.count("items") == 2
+
+
+def test_a_url_given_up_by_an_item_is_free_for_a_new_entry(store: Store) -> None:
+    """k1 moves from /old to /new while a new entry k3 is published at /old: two articles."""
+    store.save_entries("a", [entry("k1", "Premier", "https://x.example/old")], NOW)
+    later = NOW + timedelta(hours=1)
+    feed = [
+        entry("k1", "Premier", "https://x.example/new"),
+        entry("k3", "Troisième", "https://x.example/old"),
+    ]
+    assert _saved(store, "a", feed, later) == (1, 1)
+    assert sorted((i.title, i.url) for i in store.items()) == [
+        ("Premier", "https://x.example/new"),
+        ("Troisième", "https://x.example/old"),
+    ]
+    assert _saved(store, "a", feed, later) == (0, 0)
 
 
 def test_published_falls_back_to_first_seen(store: Store) -> None:

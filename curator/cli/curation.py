@@ -313,9 +313,11 @@ def issue_show(state: State, month: Month, as_json: bool) -> None:
         elif s.section.kind == "agenda":
             click.echo(f"\n{s.section.title} ({len(view.events)}; times in {tz.key})")
             for e in view.events:
-                end = f"–{e.ends_at.astimezone(tz):%H:%M}" if e.ends_at else ""
+                start, end_at = e.starts_at.astimezone(tz), e.ends_at.astimezone(tz) if e.ends_at else None
+                same_day = end_at is not None and end_at.date() == start.date()
+                end = f"–{end_at:%H:%M}" if same_day else f" – {end_at:%Y-%m-%d %H:%M}" if end_at else ""
                 where = f" · {e.place}" if e.place else ""
-                click.echo(f"  #{e.id}  {e.starts_at.astimezone(tz):%Y-%m-%d %H:%M}{end}  {e.title}{where}")
+                click.echo(f"  #{e.id}  {start:%Y-%m-%d %H:%M}{end}  {e.title}{where}")
         else:
             limit = f"/{s.section.max_picks}" if s.section.max_picks else ""
             click.echo(f"\n{s.section.title} ({len(s.picks)}{limit})")

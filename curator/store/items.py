@@ -229,6 +229,7 @@ class ItemsStore(StoreBase):
             links: list[tuple[Any, ...]] = []
             texts: list[tuple[Any, ...]] = []
             shared: list[tuple[int]] = []  # existing items linked to this source
+            claimed: set[int] = set()  # items an earlier entry of this feed stands for
 
             def flush() -> None:
                 self.conn.executemany(
@@ -294,21 +295,32 @@ class ItemsStore(StoreBase):
                     known[e.key] = item_id
                     hashes[item_id] = h
                     new += 1
+                    claimed.add(item_id)
+                elif item_id in claimed:
+                    # Two entries of this feed are one article (one URL): the first one in
+                    # the feed says what it shows, or every fetch would rewrite it twice.
+                    continue
                 elif hashes.get(item_id) != h:
+                    claimed.add(item_id)
                     flush()  # the row to update may be one written by this call
                     if self._owner(item_id) not in (None, source_id):
                         # An article shared with another source: the source that brought it
                         # first owns what it shows, or each fetch would rewrite it in turn.
                         continue
+                    before = self.conn.execute("SELECT url FROM items WHERE id = ?", (item_id,)).fetchone()
                     self._update_item(item_id, e, h, now_s)
                     hashes[item_id] = h
                     updated += 1
-                    if e.url and e.url not in by_url:
-                        # Its link may have changed to a URL that a later entry of this
-                        # feed also has: that entry is then this item, not a new one.
-                        row = self.conn.execute("SELECT url FROM items WHERE id = ?", (item_id,)).fetchone()
-                        if row and row[0] == e.url:
-                            by_url[e.url] = (item_id, h)
+                    after = self.conn.execute("SELECT url FROM items WHERE id = ?", (item_id,)).fetchone()
+                    if before[0] != after[0]:
+                        # Its link changed: a later entry with the old URL is another article,
+                        # and one with the new URL is this one.
+                        if before[0] and by_url.get(before[0], (None,))[0] == item_id:
+                            del by_url[before[0]]
+                        if after[0]:
+                            by_url[after[0]] = (item_id, h)
+                else:
+                    claimed.add(item_id)
             flush()
         return SaveResult(new, updated)
 

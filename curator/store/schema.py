@@ -279,6 +279,26 @@ def _m0006(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="0007_items_texts_from_summaries")
+def _m0007(db: sqlite_utils.Database) -> None:
+    # Search covered the title and the 300-character excerpt only, and excerpts kept the
+    # words of trailing links (« Lire la suite »): both are made again from the stored
+    # summaries, as fetching now makes them. (The entry hash does not change: no item
+    # looks updated at the next fetch.)
+    from ..feeds import summary_texts
+
+    rows = db.conn.execute("SELECT id, title, summary FROM items").fetchall()
+    items: list[tuple[str, str, int]] = []
+    search: list[tuple[int, str, str]] = []
+    for item_id, title, summary in rows:
+        excerpt, text = summary_texts(summary)
+        items.append((excerpt, match_text(title, excerpt), item_id))
+        search.append((item_id, title, text or excerpt))
+    db.conn.executemany("UPDATE items SET excerpt = ?, match_text = ? WHERE id = ?", items)
+    db.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i, _t, _b in search])
+    db.conn.executemany("INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)", search)
+
+
 def match_text(title: str, excerpt: str) -> str:
     """What keyword rules are matched against: `` word word … `` (see ``curate.title_key``)."""
     return f" {title_key(title + ' ' + excerpt)} "
