@@ -209,6 +209,15 @@ def test_a_url_given_up_by_an_item_is_free_for_a_new_entry(store: Store) -> None
         ("Troisième", "https://x.example/old"),
     ]
     assert _saved(store, "a", feed, later) == (0, 0)
+    # The same when the new entry comes first in the feed: the stored entry moves first.
+    store.save_entries("b", [entry("m1", "Un", "https://z.example/old")], NOW)
+    feed = [entry("m3", "Trois", "https://z.example/old"), entry("m1", "Un", "https://z.example/new")]
+    assert _saved(store, "b", feed, later) == (1, 1)
+    assert sorted((i.title, i.url) for i in store.items(source="b")) == [
+        ("Trois", "https://z.example/old"),
+        ("Un", "https://z.example/new"),
+    ]
+    assert _saved(store, "b", feed, later) == (0, 0)
 
 
 def test_published_falls_back_to_first_seen(store: Store) -> None:

@@ -253,7 +253,9 @@ class ItemsStore(StoreBase):
                 shared.clear()
 
             seen_keys: set[str] = set()
-            for e in entries:
+            # Entries already stored first (stable: feed order otherwise), so that a URL one
+            # of them gives up is free for a new entry of this feed rather than taken for it.
+            for e in sorted(entries, key=lambda e: e.key not in known):
                 if e.key in seen_keys:  # the same entry twice in one feed
                     continue
                 seen_keys.add(e.key)
