@@ -26,7 +26,7 @@ from pathlib import Path
 
 from _common import WORDS  # benchmarks/ is on sys.path when a script runs
 
-from curator import editorial, render, typography
+from curator import editorial, render, typography, views
 from curator.config import load_config
 from curator.demo import SAMPLE_CONFIG
 from curator.models import Entry, Month
@@ -138,7 +138,7 @@ def main() -> int:
         db, config_path = build(folder)
         config = load_config(config_path)
         with Store.open(db) as store:
-            view = editorial.issue_view(store, config, MONTH)
+            view = views.issue_view(store, config, MONTH)
             rendered = render.render_email(view, config, now=NOW)
             assert len(view.picks) == 40, len(view.picks)
 
@@ -150,7 +150,7 @@ def main() -> int:
             with_store = median_ms(
                 lambda: (
                     clear_caches(),
-                    render.render_email(editorial.issue_view(store, config, MONTH), config, now=NOW),
+                    render.render_email(views.issue_view(store, config, MONTH), config, now=NOW),
                 ),
                 args.repeat,
             )

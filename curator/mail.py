@@ -261,7 +261,7 @@ def render_issue_email(
     store: Store, config: Config, month: Month, now: datetime, *, templates: Path | None = None
 ) -> RenderedEmail:
     """The month's issue rendered for email; NotFoundError (with the fix) if there is nothing to send."""
-    from .editorial import issue_view
+    from .views import issue_view
 
     view = issue_view(store, config, month)
     if not view.picks:

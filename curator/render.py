@@ -33,7 +33,7 @@ from .typography import (
 
 if TYPE_CHECKING:
     from .config import Config
-    from .editorial import IssueView, PickView
+    from .views import IssueView, PickView
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from conftest import EMAIL_NOW, make_email_issue
 
-from curator import editorial
+from curator import views
 from curator.render import render_email
 from curator.typography import typography
 
@@ -29,7 +29,7 @@ def issue_email(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[str
         events=2,
         email={"logo": {"src": "https://labs.example.org/logo.png", "alt": "Infolettre des labs"}},
     )
-    view = editorial.issue_view(store, config, month)
+    view = views.issue_view(store, config, month)
     rendered = render_email(view, config, now=EMAIL_NOW)
     store.close()
     titles = [typography(p.title) for p in view.picks] + [typography(e.title) for e in view.events]

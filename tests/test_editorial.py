@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from curator import editorial
+from curator import editorial, views
 from curator.cli import cli
 from curator.config import parse_config
 from curator.demo import SAMPLE_CONFIG
@@ -74,7 +74,7 @@ def test_pick_defaults_to_the_source_section_and_positions(store: Store, config)
     assert [(p.ref, p.position) for p in store.picks(JAN, "veille")] == [(v[0], 1), (v[2], 2)]
     editorial.unpick(store, config, JAN, v[0], NOW)
     assert [(p.ref, p.position) for p in store.picks(JAN, "veille")] == [(v[2], 1)]
-    view = editorial.issue_view(store, config, JAN)
+    view = views.issue_view(store, config, JAN)
     actualites = next(s for s in view.sections if s.section.id == "actualites")
     assert actualites.picks[0].note_html == "<p>À lire <strong>absolument</strong></p>"
     assert view.issue.title == "Infolettre — janvier 2022"
@@ -208,7 +208,7 @@ def test_events_and_ics(store: Store, config) -> None:  # type: ignore[no-untype
         )
     from icalendar import Calendar
 
-    cal = Calendar.from_ical(editorial.events_ics(config, JAN, store.events(JAN)))
+    cal = Calendar.from_ical(views.events_ics(config, JAN, store.events(JAN)))
     events = [c for c in cal.walk() if c.name == "VEVENT"]
     assert str(events[0]["summary"]) == "Temps du lab"
     assert events[0].decoded("dtstart") == datetime(2022, 1, 27, 13, 0, tzinfo=UTC)

@@ -20,7 +20,7 @@ from conftest import EMAIL_HOSTILE_TITLE, EMAIL_NOW, make_email_issue
 from hypothesis import given
 from hypothesis import strategies as st
 
-from curator import editorial
+from curator import editorial, views
 from curator.cli import cli
 from curator.errors import ConfigError, RenderError, UsageError
 from curator.mail import build_message, email_settings
@@ -113,7 +113,7 @@ def issue(tmp_path: Path) -> tuple[Any, Any, Any]:
 @pytest.fixture
 def rendered(issue: tuple[Any, Any, Any]) -> Any:
     store, config, month = issue
-    return render_email(editorial.issue_view(store, config, month), config, now=EMAIL_NOW)
+    return render_email(views.issue_view(store, config, month), config, now=EMAIL_NOW)
 
 
 # --- the HTML --------------------------------------------------------------------------------
@@ -121,7 +121,7 @@ def rendered(issue: tuple[Any, Any, Any]) -> Any:
 
 def test_sections_and_items_in_order(issue: tuple[Any, Any, Any], rendered: Any) -> None:
     store, config, month = issue
-    view = editorial.issue_view(store, config, month)
+    view = views.issue_view(store, config, month)
     doc = parse(rendered.html)
     headings = [squash(h.text) for h in doc.iter("h2")]
     assert headings == [
@@ -262,7 +262,7 @@ def test_text_part(issue: tuple[Any, Any, Any], rendered: Any) -> None:
         text.index(h) for h in ("ÉDITO", "RETOURS D’EXPÉRIENCE", "ACTUALITÉS DES LABS", "VEILLE", "AGENDA")
     ]
     assert positions == sorted(positions)
-    view = editorial.issue_view(store, config, month)
+    view = views.issue_view(store, config, month)
     starts = [text.index("* " + typography(p.title)[:20]) for p in view.picks]
     assert starts == sorted(starts)
     flat = " ".join(text.split())
@@ -274,13 +274,13 @@ def test_text_part(issue: tuple[Any, Any, Any], rendered: Any) -> None:
 
 def test_rendering_is_deterministic(issue: tuple[Any, Any, Any], rendered: Any) -> None:
     store, config, month = issue
-    again = render_email(editorial.issue_view(store, config, month), config, now=EMAIL_NOW)
+    again = render_email(views.issue_view(store, config, month), config, now=EMAIL_NOW)
     assert (again.html, again.text, again.mjml) == (rendered.html, rendered.text, rendered.mjml)
 
 
 def test_a_40_item_issue_stays_under_gmail_clipping(tmp_path: Path) -> None:
     store, config, month = make_email_issue(tmp_path, items=36, reports=4, events=3, email=LOGO)
-    view = editorial.issue_view(store, config, month)
+    view = views.issue_view(store, config, month)
     assert len(view.picks) == 40
     rendered = render_email(view, config, now=EMAIL_NOW)
     assert rendered.html_size < GMAIL_CLIP_BYTES and rendered.warnings == ()
@@ -291,7 +291,7 @@ def test_a_40_item_issue_stays_under_gmail_clipping(tmp_path: Path) -> None:
 def test_edito_first_and_agenda_last_without_their_sections(issue: tuple[Any, Any, Any]) -> None:
     store, config, month = issue
     config = replace(config, sections=tuple(s for s in config.sections if s.kind == "items"))
-    rendered = render_email(editorial.issue_view(store, config, month), config, now=EMAIL_NOW)
+    rendered = render_email(views.issue_view(store, config, month), config, now=EMAIL_NOW)
     headings = [squash(h.text) for h in parse(rendered.html).iter("h2")]
     assert headings[0] == "Édito" and headings[-1] == "Agenda"
 
@@ -411,7 +411,7 @@ def test_custom_templates_from_the_option_and_the_setting(
     (custom / "email" / "issue.txt.j2").write_text(
         "Notre version : {{ subject }} {{ online_url }}\n", encoding="utf-8"
     )
-    view = editorial.issue_view(store, config, month)
+    view = views.issue_view(store, config, month)
     text = render_email(view, config, templates=custom, now=EMAIL_NOW).text
     assert text.startswith("Notre version : Infolettre")
     with_setting = replace(config, extra={**config.extra, "email": {"templates": "mine"}})
@@ -449,7 +449,7 @@ def test_template_errors_name_the_template(
     (custom / "email").mkdir(parents=True)
     (custom / "email" / "issue.mjml.j2").write_text(mjml, encoding="utf-8")
     with pytest.raises(RenderError, match=message):
-        render_email(editorial.issue_view(store, config, month), config, templates=custom, now=EMAIL_NOW)
+        render_email(views.issue_view(store, config, month), config, templates=custom, now=EMAIL_NOW)
 
 
 @pytest.mark.parametrize(
@@ -591,7 +591,7 @@ def test_mjml_is_valid_for_the_reference_validator(tmp_path: Path) -> None:
             pytest.fail(reason + "; under CI this check must run")
         pytest.skip(reason)
     store, config, month = make_email_issue(tmp_path, items=14, reports=2, events=2, email=LOGO)
-    rendered = render_email(editorial.issue_view(store, config, month), config, now=EMAIL_NOW)
+    rendered = render_email(views.issue_view(store, config, month), config, now=EMAIL_NOW)
     store.close()
     source = tmp_path / "issue.mjml"
     source.write_text(rendered.mjml, encoding="utf-8")
@@ -613,7 +613,7 @@ def test_a_small_issue_without_edito_agenda_or_links(tmp_path: Path) -> None:
     store, config, month = make_email_issue(tmp_path, items=2, reports=0, events=0, hostile=False)
     store.update_issue(month, EMAIL_NOW, edito="")
     config = replace(config, newsletter=replace(config.newsletter, form_url="", unsubscribe=""))
-    rendered = render_email(editorial.issue_view(store, config, month), config, now=EMAIL_NOW)
+    rendered = render_email(views.issue_view(store, config, month), config, now=EMAIL_NOW)
     store.close()
     doc = parse(rendered.html)
     assert [squash(h.text) for h in doc.iter("h2")] == ["Actualités des labs", "Veille"]
@@ -637,6 +637,6 @@ def test_a_custom_template_without_lang_still_gives_lang(issue: tuple[Any, Any, 
         "</mj-body></mjml>",
         encoding="utf-8",
     )
-    view = editorial.issue_view(store, config, month)
+    view = views.issue_view(store, config, month)
     rendered = render_email(view, config, templates=custom.parent, now=EMAIL_NOW)
     assert parse(rendered.html).iter("html")[0].attrs["lang"] == "fr"

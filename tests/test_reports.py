@@ -608,7 +608,7 @@ def test_a_submission_dataclass_round_trips_through_the_store(store: Store) -> N
 
 def test_a_picked_report_cannot_be_rejected_and_a_published_one_cannot_be_edited(tmp_path: Path) -> None:
     """A rejected report must never go out in an issue; a published issue stays as it was sent."""
-    from curator import editorial
+    from curator import editorial, views
     from curator.errors import InUseError
     from curator.models import Month
     from curator.reports import approve, edit, reject, submit, validate_submission
@@ -626,7 +626,7 @@ def test_a_picked_report_cannot_be_rejected_and_a_published_one_cannot_be_edited
         with pytest.raises(InUseError, match="reopen"):
             edit(store, report.id, {"title": "Autre titre"}, editor="e", now=now)
         assert store.report(report.id).status == "approved"
-        assert [p.ref for p in editorial.issue_view(store, config, month).picks] == [f"r{report.id}"]
+        assert [p.ref for p in views.issue_view(store, config, month).picks] == [f"r{report.id}"]
 
 
 def test_another_report_sent_from_the_same_page_is_kept(tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ _CODE = (
     "markup.py",
     "feeds.py",
     "editorial.py",
+    "views.py",
     "reports.py",
     "mail.py",
     "static/archive.css",

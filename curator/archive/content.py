@@ -25,9 +25,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup, escape
 
-from .. import editorial, i18n
+from .. import i18n, views
 from ..config import Config
-from ..editorial import IssueView
 from ..errors import RenderError
 from ..feeds import html_to_text, make_excerpt
 from ..models import Event, Month, Theme
@@ -35,6 +34,7 @@ from ..render import make_env, render_email
 from ..reports import LICENSES
 from ..store import Store
 from ..typography import clean_links, clean_url, typography, typography_html
+from ..views import IssueView
 
 Digest = dict[str, Any]
 Link = dict[str, str] | None  # the month and title of the previous or next issue
@@ -344,7 +344,7 @@ def render_issue(store: Store, ctx: Context, view: IssueView, key: str) -> tuple
     for theme, theme_cards in themes.items():
         pieces[f"theme:{theme}"] = "\n".join(theme_cards)
     if view.events:
-        pieces["ics"] = editorial.events_ics(config, issue.month, view.events).decode("utf-8")
+        pieces["ics"] = views.events_ics(config, issue.month, view.events).decode("utf-8")
     return meta, pieces
 
 
@@ -371,7 +371,7 @@ def _atom_entry(
 
 def issue_and_email(store: Store, ctx: Context, month: Month, key: str) -> tuple[Digest, dict[str, str]]:
     """The digest and pieces of a published issue, its email version (the HTML readers got) among them."""
-    view = editorial.issue_view(store, ctx.config, month)
+    view = views.issue_view(store, ctx.config, month)
     assert view.issue.published_at is not None
     email = render_email(view, ctx.config, now=view.issue.published_at).html
     meta, pieces = render_issue(store, ctx, view, key)

@@ -255,7 +255,7 @@ def event_list(state: State, month: Month, as_json: bool) -> None:
     """List the agenda of an issue."""
     from zoneinfo import ZoneInfo
 
-    from ..editorial import event_json
+    from ..views import event_json
 
     events = state.store.events(month)
     if as_json:
@@ -291,11 +291,11 @@ def issue_group() -> None:
 @pass_state
 def issue_show(state: State, month: Month, as_json: bool) -> None:
     """Show the issue as it stands: sections, picks in order with notes, events."""
-    from .. import editorial
+    from .. import views
 
-    view = editorial.issue_view(state.store, state.config, month)
+    view = views.issue_view(state.store, state.config, month)
     if as_json:
-        print_json(editorial.issue_json(view))
+        print_json(views.issue_json(view))
         return
     issue = view.issue
     tz = ZoneInfo(state.config.newsletter.timezone)

@@ -66,7 +66,7 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> None:
     """The whole monthly workflow on the sample feeds, in ``directory``: fetch, reports, picking."""
     from datetime import UTC, datetime
 
-    from .. import editorial
+    from .. import views
     from ..config import load_config
     from ..models import Month
     from ..store import Store
@@ -105,7 +105,7 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> None:
 
         echo(f"\n3. Picking the issue of {month}")
         picks, built = build_sample_issue(store, config, month, now)
-        view = editorial.issue_view(store, config, month)
+        view = views.issue_view(store, config, month)
         echo(f"   {view.issue.title}: {picks} picks" + ("" if built else " (kept from an earlier run)"))
         for section in view.sections:
             for p in section.picks:

@@ -15,7 +15,7 @@ from typing import Any
 from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from .. import editorial
+from .. import editorial, views
 from ..errors import ConflictError, CuratorError, InUseError, NotFoundError, UsageError
 from ..models import Month
 from . import allow_own_scripts, get_store, state
@@ -100,7 +100,7 @@ def issue(month: str) -> Any:
     web = state()
     store = get_store()
     issue = editorial.peek_issue(store, web.config, m, web.now())  # a GET writes nothing
-    view = editorial.issue_view(store, web.config, m, issue)
+    view = views.issue_view(store, web.config, m, issue)
     page = render_template(
         "web/editor/issue.html", issue=issue, view=view, month=str(m), sections=web.config.sections
     )
@@ -245,7 +245,7 @@ def edit_pick(month: str, ref: str) -> Any:
     m = _month(month)
     web = state()
     store = get_store()
-    view = editorial.issue_view(store, web.config, m) if store.issue(m) else None
+    view = views.issue_view(store, web.config, m) if store.issue(m) else None
     current = next((p for p in view.picks if p.ref == ref), None) if view else None
     if current is None:
         abort(404)
@@ -377,7 +377,7 @@ def preview(month: str) -> Any:
     try:
         from ..render import render_email
 
-        rendered = render_email(editorial.issue_view(store, web.config, m), web.config, now=web.now())
+        rendered = render_email(views.issue_view(store, web.config, m), web.config, now=web.now())
     except (ImportError, AttributeError):
         abort(404)
     except CuratorError as exc:

@@ -1,0 +1,220 @@
+"""An issue as readers will see it: its sections, picks (with notes and overrides applied),
+the édito and the agenda; as JSON, and the agenda as an ``.ics`` file. Read-only.
+
+The email renderer, the archive, the editor area and ``curator issue show`` all start here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .config import Config
+from .editorial import default_title, require_issue
+from .markup import markdown_to_html
+from .models import Event, Issue, Item, Lab, Month, Pick, Report, Section
+from .store import Store
+from .urls import normalise_url
+
+
+@dataclass(frozen=True)
+class PickView:
+    pick: Pick
+    ref: str
+    kind: str
+    title: str
+    url: str | None
+    summary: str  # plain text: the override, or the item's excerpt / the report's summary
+    note: str  # Markdown
+    note_html: str
+    published: datetime
+    sources: tuple[str, ...]  # source titles
+    source_ids: tuple[str, ...]
+    lab: Lab | None
+    lab_name: str
+    author: str
+    body_html: str = ""  # a report's text
+
+
+@dataclass(frozen=True)
+class SectionView:
+    section: Section
+    picks: tuple[PickView, ...]
+
+
+@dataclass(frozen=True)
+class IssueView:
+    issue: Issue
+    sections: tuple[SectionView, ...]  # every configured section, in order
+    events: tuple[Event, ...]
+    edito_html: str
+
+    @property
+    def picks(self) -> list[PickView]:
+        return [p for s in self.sections for p in s.picks]
+
+
+def issue_view(store: Store, config: Config, month: Month, issue: Issue | None = None) -> IssueView:
+    """Everything a template needs about an issue: sections with resolved picks, events, édito.
+
+    ``issue`` may be given (e.g. from ``peek_issue``) to show one that is not stored yet.
+    """
+    issue = issue or require_issue(store, month)
+    picks = store.picks(month)
+    items = store.items_by_ids(p.ref_id for p in picks if p.kind == "item")
+    # A report that is no longer approved never reaches readers, even if it is still picked.
+    reports = {
+        r.id: r
+        for r in store.reports(ids=[p.ref_id for p in picks if p.kind == "report"])
+        if r.status == "approved"
+    }
+    titles = {s.id: (s.title or s.id) for s in config.sources}
+    labs = {lab.id: lab for lab in config.labs}
+    source_lab = {s.id: s.lab for s in config.sources}
+    by_section: dict[str, list[PickView]] = {}
+    for p in picks:
+        view = _pick_view(p, items, reports, titles, labs, source_lab)
+        if view is not None:
+            by_section.setdefault(p.section, []).append(view)
+    sections = tuple(
+        SectionView(s, tuple(sorted(by_section.get(s.id, []), key=lambda v: v.pick.position)))
+        for s in config.sections
+    )
+    return IssueView(issue, sections, tuple(store.events(month)), markdown_to_html(issue.edito))
+
+
+def _pick_view(
+    p: Pick,
+    items: dict[int, Item],
+    reports: dict[int, Report],
+    titles: dict[str, str],
+    labs: dict[str, Lab],
+    source_lab: dict[str, str | None],
+) -> PickView | None:
+    if p.kind == "item":
+        item = items.get(p.ref_id)
+        if item is None:
+            return None
+        lab_id = next((source_lab[s] for s in item.sources if source_lab.get(s)), None)
+        lab = labs.get(lab_id or "")
+        return PickView(
+            pick=p,
+            ref=p.ref,
+            kind="item",
+            title=p.title or item.title,
+            url=item.url,
+            summary=p.summary or item.excerpt,
+            note=p.note,
+            note_html=markdown_to_html(p.note),
+            published=item.published,
+            sources=tuple(titles.get(s, s) for s in item.sources),
+            source_ids=item.sources,
+            lab=lab,
+            lab_name=lab.name if lab else "",
+            author=item.author,
+        )
+    report = reports.get(p.ref_id)
+    if report is None:
+        return None
+    lab = labs.get(report.lab or "")
+    return PickView(
+        pick=p,
+        ref=p.ref,
+        kind="report",
+        title=p.title or report.title,
+        url=report.link,
+        summary=p.summary or report.summary,
+        note=p.note,
+        note_html=markdown_to_html(p.note),
+        published=report.submitted_at,
+        sources=(),
+        source_ids=(),
+        lab=lab,
+        lab_name=lab.name if lab else report.lab_other,
+        author=report.author_name,
+        body_html=markdown_to_html(report.body),
+    )
+
+
+def issue_json(view: IssueView) -> dict[str, object]:
+    """The stable JSON form of ``curator issue show --json``."""
+    issue = view.issue
+    return {
+        "month": str(issue.month),
+        "title": issue.title,
+        "state": issue.state,
+        "published_at": issue.published_at.isoformat() if issue.published_at else None,
+        "version": issue.version,
+        "edito": issue.edito,
+        "sections": [
+            {
+                "id": s.section.id,
+                "title": s.section.title,
+                "max_picks": s.section.max_picks,
+                "picks": [
+                    {
+                        "ref": p.ref,
+                        "kind": p.kind,
+                        "id": p.pick.ref_id,
+                        "position": p.pick.position,
+                        "title": p.title,
+                        "title_override": p.pick.title,
+                        "summary": p.summary,
+                        "summary_override": p.pick.summary,
+                        "note": p.note,
+                        "url": p.url,
+                        "sources": list(p.source_ids),
+                        "lab": p.lab.id if p.lab else None,
+                        "author": p.author,
+                        "published": p.published.isoformat(),
+                    }
+                    for p in s.picks
+                ],
+            }
+            for s in view.sections
+        ],
+        "events": [event_json(e) for e in view.events],
+    }
+
+
+def event_json(e: Event) -> dict[str, object]:
+    return {
+        "id": e.id,
+        "title": e.title,
+        "starts_at": e.starts_at.isoformat(),
+        "ends_at": e.ends_at.isoformat() if e.ends_at else None,
+        "place": e.place,
+        "video_url": e.video_url,
+        "description": e.description,
+        "link": e.link,
+    }
+
+
+def events_ics(config: Config, month: Month, events: Sequence[Event]) -> bytes:
+    """The agenda of an issue as an iCalendar file (RFC 5545)."""
+    from icalendar import Calendar
+    from icalendar import Event as IcsEvent
+
+    cal = Calendar()
+    cal.add("prodid", "-//curator//infolettre//FR")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", default_title(config, month))
+    host = (normalise_url(config.newsletter.site_url) or "curator.invalid").split("/")[2]
+    for e in events:
+        ev = IcsEvent()
+        ev.add("uid", f"{month}-{e.id}@{host}")
+        ev.add("summary", e.title)
+        ev.add("dtstart", e.starts_at)
+        ev.add("dtend", e.ends_at or e.starts_at + timedelta(hours=1))
+        ev.add("dtstamp", e.starts_at)
+        location = e.place or e.video_url or ""
+        if location:
+            ev.add("location", location)
+        description = "\n\n".join(x for x in (e.description, e.video_url or "", e.link or "") if x)
+        if description:
+            ev.add("description", description)
+        if e.link or e.video_url:
+            ev.add("url", e.link or e.video_url)
+        cal.add_component(ev)
+    return bytes(cal.to_ical())
