@@ -85,8 +85,9 @@ def report_section(config: Config) -> str:
     return "retours" if "retours" in ids else _items_section(config)
 
 
-def item_candidate(item: Item, infos: dict[str, SourceInfo], config: Config) -> Candidate:
-    info = next((infos[s] for s in item.sources if s in infos), None)
+def item_candidate(item: Item, infos: Mapping[str, SourceInfo], config: Config) -> Candidate:
+    joined = "\x1f".join(item.sources) or None
+    sources, lab, section, tags, weight = _item_traits(infos, _items_section(config), joined)
     return Candidate(
         ref=str(item.id),
         kind="item",
@@ -95,11 +96,12 @@ def item_candidate(item: Item, infos: dict[str, SourceInfo], config: Config) -> 
         url=item.url,
         excerpt=item.excerpt,
         published=item.published,
-        sources=item.sources,
-        lab=info.lab if info else None,
-        section=(info.section if info and info.section else _items_section(config)),
-        themes=info.tags if info else (),
+        sources=sources,
+        lab=lab,
+        section=section,
+        themes=tags,
         author=item.author,
+        weight=weight,
     )
 
 
@@ -200,12 +202,8 @@ def candidates(
         keys.append(curate.title_key(c.title))
         raw.append(scorer(c, 1.0))
     grouped = curate.group_duplicates(raw, keys)
-    weights = {sid: info.weight for sid, info in infos.items()}
     # a group's head has more sources and duplicates than when it was scored alone
-    scored = [
-        scorer(c, max((weights.get(x, 1.0) for x in c.sources), default=1.0)) if c.also_seen else c
-        for c in grouped
-    ]
+    scored = [scorer(c, _weight(infos, c.sources)) if c.also_seen else c for c in grouped]
     result = curate.rank(scored)
     if section is not None:
         result = [c for c in result if (c.picked or c.section) == section]
@@ -228,8 +226,12 @@ def _item_traits(
     info = next((infos[x] for x in sources if x in infos), None)
     if info is None:
         return sources, None, default_section, (), 1.0
-    weight = max(infos[x].weight if x in infos else 1.0 for x in sources)
-    return sources, info.lab, info.section or default_section, info.tags, weight
+    return sources, info.lab, info.section or default_section, info.tags, _weight(infos, sources)
+
+
+def _weight(infos: Mapping[str, SourceInfo], sources: Sequence[str]) -> float:
+    """An item's weight: its heaviest source's (1 for a source no longer in sources.yaml)."""
+    return max((infos[x].weight if x in infos else 1.0 for x in sources), default=1.0)
 
 
 def scoring_time(config: Config, month: Month, now: datetime) -> datetime:

@@ -299,12 +299,9 @@ def issue_show(state: State, month: Month, as_json: bool) -> None:
         return
     issue = view.issue
     tz = ZoneInfo(state.config.newsletter.timezone)
-    published = issue.state == "published" and issue.published_at
-    when = (
-        f", published {issue.published_at.astimezone(tz):%Y-%m-%d}"
-        if published and issue.published_at
-        else ""
-    )
+    when = ""
+    if issue.state == "published" and issue.published_at:
+        when = f", published {issue.published_at.astimezone(tz):%Y-%m-%d}"
     click.echo(f"{issue.title} [{issue.state}{when}, version {issue.version}]")
     for s in view.sections:
         if s.section.kind == "edito":

@@ -32,7 +32,7 @@ from ..reports import (
     validate_edit,
 )
 from . import RateLimited, error_page, get_store, state
-from .public import form_values
+from .public import field_anchors, form_values
 
 bp = Blueprint("editor", __name__, url_prefix="/editeur")
 
@@ -255,9 +255,7 @@ def edit_report(report_id: int) -> Any:
 
     def page(values: dict[str, Any], errors: dict[str, str], version: int, status: int = 200) -> Any:
         config = web.config
-        anchors = {name: name for name in EDITABLE_FIELDS}
-        if config.themes:
-            anchors["tags"] = f"tags-{config.themes[0].id}"
+        anchors = field_anchors(config, EDITABLE_FIELDS)
         return render_template(
             "web/editor/edit.html",
             report=report,

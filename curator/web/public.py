@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from ..config import Config
 from ..i18n import gettext
 from ..reports import (
     FIELD_LABELS,
@@ -53,9 +55,7 @@ def _render_form(
     values: dict[str, Any], errors: dict[str, str], key: str, status: int = 200
 ) -> tuple[str, int]:
     config = state().config
-    anchors = {name: name for name in FORM_FIELDS}
-    if config.themes:
-        anchors["tags"] = f"tags-{config.themes[0].id}"
+    anchors = field_anchors(config, FORM_FIELDS)
     anchors["license"] = f"license-{next(iter(LICENSES))}"
     html = render_template(
         "web/contribute.html",
@@ -148,3 +148,11 @@ def form_after_csrf_error() -> tuple[str, int]:
 @bp.route("/contribuer/merci")
 def thanks() -> Response | str:
     return render_template("web/thanks.html")
+
+
+def field_anchors(config: Config, fields: Iterable[str]) -> dict[str, str]:
+    """The id each field's error links to: its own, or its first checkbox for the themes."""
+    anchors = {name: name for name in fields}
+    if config.themes:
+        anchors["tags"] = f"tags-{config.themes[0].id}"
+    return anchors
