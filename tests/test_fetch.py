@@ -8,14 +8,11 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
 
 import httpx
 import pytest
-from conftest import FEEDS_DIR, FeedServer, Reply, SeenRequest
+from conftest import FEEDS_DIR, FeedServer, Reply, SeenRequest, run_async
 
 from curator import USER_AGENT
 from curator.config import FetchSettings
@@ -32,19 +29,6 @@ SETTINGS = FetchSettings(
     max_redirects=3,
 )
 NOW = datetime(2024, 5, 20, 12, 0, tzinfo=UTC)
-
-
-T = TypeVar("T")
-
-
-def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
-    """``asyncio.run``, in a thread of its own if another test left a loop running in this one."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        return thread.submit(asyncio.run, coroutine).result()
 
 
 def state(url: str, **kw: object) -> SourceState:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import gzip
@@ -13,14 +12,12 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
-from conftest import FEEDS_DIR, FeedServer, Reply, SeenRequest
+from conftest import FEEDS_DIR, FeedServer, Reply, SeenRequest, run_async
 
 from curator import feeds
 from curator.config import Config, FetchSettings
@@ -46,19 +43,6 @@ FORMATS = {
     "latin1": "latin1.xml",  # served as UTF-8 (a wrong header): feedparser recovers
     "relative": "relative.xml",
 }
-
-
-T = TypeVar("T")
-
-
-def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
-    """``asyncio.run``, in a thread of its own if another test left a loop running in this one."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        return thread.submit(asyncio.run, coroutine).result()
 
 
 class Clock:
