@@ -19,6 +19,7 @@ from .errors import ConflictError, InUseError, NotFoundError, UsageError
 from .i18n import format_month
 from .models import Event, Issue, Item, Month, Pick, Report, Section
 from .store import Store
+from .text import clean_text
 from .urls import normalise_url
 
 
@@ -354,7 +355,7 @@ def _overrides(**values: str | None) -> dict[str, str | None]:
     for name, value in values.items():
         if value is None:
             continue
-        text = value.strip()
+        text = clean_text(value).strip()
         if name == "title" and len(text) > 300:
             raise UsageError("a title override is at most 300 characters")
         if name in ("summary", "note") and len(text) > 5_000:
@@ -457,6 +458,7 @@ def set_edito(
     *,
     expected_version: int | None = None,
 ) -> Issue:
+    text = clean_text(text)
     if len(text) > 20_000:
         raise UsageError("the édito is at most 20,000 characters")
     with store.write():
@@ -474,7 +476,7 @@ def set_title(
     *,
     expected_version: int | None = None,
 ) -> Issue:
-    title = " ".join(title.split())
+    title = " ".join(clean_text(title).split())
     if not title or len(title) > 200:
         raise UsageError("an issue title is 1 to 200 characters")
     with store.write():
@@ -499,12 +501,13 @@ def add_event(
 ) -> Event:
     """Add an agenda entry; naive times are read in the newsletter's time zone (Europe/Paris)."""
     tz = _tz(config)
-    starts_at = starts_at if starts_at.tzinfo else starts_at.replace(tzinfo=tz)
+    starts_at = _event_time(starts_at, tz, "start")
     if ends_at is not None:
-        ends_at = ends_at if ends_at.tzinfo else ends_at.replace(tzinfo=tz)
+        ends_at = _event_time(ends_at, tz, "end")
         if ends_at < starts_at:
             raise UsageError("an event cannot end before it starts")
-    title = " ".join(title.split())
+    title = " ".join(clean_text(title).split())
+    place, description = clean_text(place), clean_text(description)
     if not title:
         raise UsageError("an event needs a title")
     for name, url in (("video link", video_url), ("link", link)):
@@ -525,6 +528,21 @@ def add_event(
         )
         store.touch_issue(month, now)
     return event
+
+
+#: An agenda's dates stay within these years: others are typing mistakes (0001, 20222)
+#: and, at the edges of the calendar, cannot even be converted to UTC.
+EVENT_YEARS = (1900, 2999)
+
+
+def _event_time(when: datetime, tz: ZoneInfo, name: str) -> datetime:
+    """``when`` made aware (naive means the newsletter's time zone), within EVENT_YEARS."""
+    low, high = EVENT_YEARS
+    if not low <= when.year <= high:
+        raise UsageError(
+            f"the event's {name} date {when.date().isoformat()} is not plausible: give a year between {low} and {high}"
+        )
+    return when if when.tzinfo else when.replace(tzinfo=tz)
 
 
 def remove_event(store: Store, config: Config, month: Month, event_id: int, now: datetime) -> Event:

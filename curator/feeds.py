@@ -17,6 +17,7 @@ import nh3
 
 from .errors import ParseError
 from .models import Entry, ParsedFeed
+from .text import MAX_SUMMARY, MAX_TITLE, cap_text, clean_text
 from .urls import normalise_url
 
 __all__ = [
@@ -35,6 +36,9 @@ __all__ = [
 EXCERPT_LENGTH = 300
 UNTITLED = "(sans titre)"
 _TITLE_FROM_EXCERPT = 80  # an untitled entry is named after the start of its text
+_MAX_AUTHOR = 300
+_MAX_CATEGORY = 100
+_MAX_CATEGORIES = 50
 
 #: Tags kept in a sanitised summary; any other tag is removed, its text kept.
 ALLOWED_TAGS: frozenset[str] = frozenset(
@@ -138,6 +142,7 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None, fetche
     # `javascript:` through in <img src>: nh3 does both jobs below instead.
     import feedparser  # type: ignore[import-untyped]  # imported here: drafting and serving never need it
 
+    body, damaged = _repair_char_refs(body)
     parsed = feedparser.parse(
         io.BytesIO(body),
         response_headers=headers,
@@ -151,20 +156,27 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None, fetche
         raise ParseError(_not_a_feed_reason(body, content_type, problem))
 
     is_atom = version.startswith("atom")
+    feed = parsed.get("feed") or {}
+    feed_link = normalise_url(_get_str(feed, "link"), base=url)
     entries: list[Entry] = []
     seen: set[str] = set()
     for raw in raw_entries:
-        entry = _make_entry(raw, url=url, is_atom=is_atom, fetched_at=fetched_at)
+        entry = _make_entry(raw, url=url, feed_link=feed_link, is_atom=is_atom, fetched_at=fetched_at)
         if entry.key not in seen:  # a repeated id: the first (newest) one wins
             seen.add(entry.key)
             entries.append(entry)
 
-    feed = parsed.get("feed") or {}
+    warnings = [f"malformed feed: {problem}"] if problem else []
+    if damaged:
+        warnings.append(
+            f"{damaged} invalid character reference{'s' if damaged > 1 else ''} "
+            "(a lone surrogate such as &#xD800;) replaced by U+FFFD"
+        )
     return ParsedFeed(
-        title=_plain_field(feed, "title", is_atom),
-        link=normalise_url(_get_str(feed, "link"), base=url),
+        title=cap_text(_plain_field(feed, "title", is_atom), MAX_TITLE),
+        link=feed_link,
         entries=tuple(entries),
-        warning=f"malformed feed: {problem}" if problem else None,
+        warning="; ".join(warnings) or None,
     )
 
 
@@ -221,26 +233,51 @@ def summary_texts(summary: str) -> tuple[str, str]:
 # -- entries ------------------------------------------------------------------
 
 
-def _make_entry(raw: Any, *, url: str, is_atom: bool, fetched_at: datetime) -> Entry:
+def _make_entry(raw: Any, *, url: str, feed_link: str | None, is_atom: bool, fetched_at: datetime) -> Entry:
     link = normalise_url(_get_str(raw, "link"), base=url)
-    summary = _summary(raw, url)
+    if link is None or link == feed_link:
+        # A podcast's episodes often all link to the show's page: the episode's own
+        # file (its enclosure) is what identifies it.
+        link = _enclosure(raw, url) or link
+    summary = _cap_summary(_summary(raw, url))
     excerpt, text = summary_texts(summary)
     title = _plain_field(raw, "title", is_atom) or make_excerpt(text, _TITLE_FROM_EXCERPT) or UNTITLED
     published = _first_date(raw, ("published_parsed", "updated_parsed", "created_parsed"), fetched_at)
     updated = _first_date(raw, ("updated_parsed",), fetched_at)
     key = _get_str(raw, "id").strip() or link or _hash_key(title, published)
     return Entry(
-        key=key,
+        key=key[:2048],
         url=link,
-        title=title,
+        title=cap_text(title, MAX_TITLE),
         summary=summary,
         excerpt=excerpt,
         text=text,
-        author=_authors(raw),
+        author=cap_text(_authors(raw), _MAX_AUTHOR),
         categories=_categories(raw),
         published=published,
         updated=updated,
     )
+
+
+def _enclosure(raw: Any, base_url: str) -> str | None:
+    for link in _get(raw, "links") or ():
+        if isinstance(link, dict) and _get_str(link, "rel") == "enclosure":
+            href = normalise_url(_get_str(link, "href"), base=base_url)
+            if href:
+                return href
+    return None
+
+
+def _cap_summary(summary: str) -> str:
+    """A sanitised summary cut at a word to about MAX_SUMMARY characters, still well-formed
+    (sanitised again, which closes the open tags), and ended by « … »."""
+    if len(summary) <= MAX_SUMMARY:
+        return summary
+    cut = summary[: MAX_SUMMARY - 32]  # room for the tags the cleaner closes
+    if cut.rfind("<") > cut.rfind(">"):  # inside a tag: drop it
+        cut = cut[: cut.rfind("<")]
+    cut = cut[: max(cut.rfind(" "), cut.rfind(">") + 1)] or cut  # at a word
+    return _cleaner(None).clean(cut).strip() + "<p>…</p>"
 
 
 def _hash_key(title: str, published: datetime | None) -> str:
@@ -298,7 +335,7 @@ def _authors(raw: Any) -> str:
 
 def _categories(raw: Any) -> tuple[str, ...]:
     labels = (_collapse(_get_str(tag, "label") or _get_str(tag, "term")) for tag in _get(raw, "tags") or ())
-    return tuple(_unique(labels))
+    return tuple(cap_text(label, _MAX_CATEGORY) for label in _unique(labels)[:_MAX_CATEGORIES])
 
 
 def _unique(values: Iterable[str]) -> list[str]:
@@ -327,6 +364,38 @@ def _first_date(raw: Any, names: Iterable[str], fetched_at: datetime) -> datetim
         if _OLDEST <= date <= latest:
             return date
     return None
+
+
+_CHAR_REF_RE = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]{1,8})|0*([0-9]{1,10}));")
+
+
+def _repair_char_refs(body: bytes) -> tuple[bytes, int]:
+    """``body`` with the character references XML forbids made harmless, and how many were
+    lone surrogates.
+
+    ``&#xD800;`` (a lone surrogate) makes feedparser's fallback parser raise and lose the
+    whole feed: it becomes ``&#xFFFD;``, the replacement character, and the source gets a
+    warning. ``&#x1;`` and the other control characters, ``&#xFFFE;`` and ``&#xFFFF;`` are
+    removed, so that the document stays well-formed XML and nothing of the entry is lost.
+    Only ASCII-compatible encodings are looked at (a UTF-16 feed is left as it is).
+    """
+    if b"&#" not in body:
+        return body, 0
+    surrogates = 0
+
+    def fix(match: re.Match[bytes]) -> bytes:
+        nonlocal surrogates
+        hex_digits, decimal = match.groups()
+        code = int(hex_digits, 16) if hex_digits else int(decimal)
+        if 0xD800 <= code <= 0xDFFF:
+            surrogates += 1
+            return b"&#xFFFD;"
+        if (code < 0x20 and code not in (0x9, 0xA, 0xD)) or code in (0xFFFE, 0xFFFF) or code > 0x10FFFF:
+            return b""
+        return match.group(0)
+
+    repaired = _CHAR_REF_RE.sub(fix, body)
+    return repaired, surrogates
 
 
 # -- errors -------------------------------------------------------------------
@@ -440,6 +509,11 @@ def _get(holder: Any, key: str) -> Any:
     return dict.get(holder, key) if isinstance(holder, dict) else None
 
 
-def _get_str(holder: Any, key: str) -> str:
+def _raw_str(holder: Any, key: str) -> str:
     value = _get(holder, key)
     return value if isinstance(value, str) else ""
+
+
+def _get_str(holder: Any, key: str) -> str:
+    """A text field of feedparser's result, cleaned: no control characters, no lone surrogates."""
+    return clean_text(_raw_str(holder, key))

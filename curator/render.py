@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from . import i18n
 from .errors import RenderError, UsageError
 from .models import Event, Month
+from .text import clean_text
 from .typography import (
     NBSP,
     clean_links,
@@ -295,7 +296,10 @@ def render_email(
         **urls,
         "ics_url": urls["ics_url"] if view.events else "",
     }
-    mjml_source = _render_template(env, EMAIL_MJML, context)
+    # Content is cleaned where it enters curator; this is the last line of defence for
+    # what a store made by an older version may hold: a control character anywhere in
+    # the MJML makes mjml-python fail, and one bad title must never stop an issue.
+    mjml_source = clean_text(_render_template(env, EMAIL_MJML, context))
     mjml_name = _template_path(env, EMAIL_MJML)
     problems = check_mjml(mjml_source)
     if problems:
@@ -310,10 +314,11 @@ def render_email(
         html = mjml.mjml2html(mjml_source, fonts={}, disable_comments=True)
     except ValueError as exc:
         raise RenderError(
-            f"{mjml_name}: MJML error: {exc} (fix the template, or remove it to use the default one)"
+            f"{mjml_name}: MJML error: {exc} (if you changed the template, fix it or remove it to use "
+            "the default one; otherwise report this error with the issue's month)"
         ) from None
     html = _ensure_lang(html, locale).rstrip("\n") + "\n"
-    text = _render_template(env, EMAIL_TEXT, context)
+    text = clean_text(_render_template(env, EMAIL_TEXT, context))
     warnings = check_email(html, text)
     if not urls["unsubscribe_url"]:
         warnings.append(

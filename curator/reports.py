@@ -20,6 +20,7 @@ from .i18n import DEFAULT_LOCALE, gettext
 from .markup import markdown_to_html
 from .models import Report
 from .store import Store
+from .text import clean_text
 from .urls import is_http_url
 
 
@@ -89,7 +90,6 @@ FIELD_LABELS = {
     "reason": N_("Reason for rejecting"),
 }
 
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Lenient on the part before the @ (mail servers accept much), strict on the domain.
 _EMAIL_RE = re.compile(r"^[^\s@]{1,64}@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}$")
 _CONSENT_YES = frozenset({"y", "yes", "on", "1", "true"})
@@ -123,10 +123,11 @@ class Submission:
 
 
 def _one(data: Mapping[str, Any], name: str) -> str:
+    """A field's text, without the control characters and noncharacters a paste may bring."""
     value = data.get(name)
     if isinstance(value, (list, tuple)):
         value = value[0] if value else ""
-    return "" if value is None else str(value)
+    return "" if value is None else clean_text(str(value))
 
 
 def _many(data: Mapping[str, Any], name: str) -> list[str]:
@@ -134,8 +135,8 @@ def _many(data: Mapping[str, Any], name: str) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value]
+        return [clean_text(value)]
+    return [clean_text(str(v)) for v in value]
 
 
 def _length(text: str) -> int:
@@ -159,8 +160,6 @@ def _check_text(
             max=format_decimal(limit, locale=locale),
             count=format_decimal(_length(text), locale=locale),
         )
-    elif _CONTROL_RE.search(text):
-        errors[name] = _("Remove the invisible control characters from this field.", locale)
     return text
 
 
@@ -185,7 +184,7 @@ def _check_email(data: Mapping[str, Any], errors: dict[str, str], locale: str) -
     email = _one(data, "author_email").strip()
     if not email:
         errors["author_email"] = _("Enter your email address.", locale)
-    elif len(email) > MAX_LENGTHS["author_email"] or not _EMAIL_RE.match(email) or _CONTROL_RE.search(email):
+    elif len(email) > MAX_LENGTHS["author_email"] or not _EMAIL_RE.match(email):
         errors["author_email"] = _("Enter an email address in the right format, like nom@exemple.fr.", locale)
     return email
 
@@ -198,7 +197,6 @@ def _check_link(data: Mapping[str, Any], errors: dict[str, str], locale: str) ->
         len(link) > MAX_LENGTHS["link"]
         or not link.lower().startswith(("http://", "https://"))
         or re.search(r"\s", link)
-        or _CONTROL_RE.search(link)
         or not is_http_url(link)
     ):
         errors["link"] = _("Enter a web address that starts with https:// or http://.", locale)
@@ -221,7 +219,8 @@ def validate_submission(
     """Check what the public form sent; raise InvalidReport with a message per field.
 
     ``data`` maps each field name to its text (``tags`` to a list). Text is
-    kept exactly as typed; only the email and the link lose surrounding spaces.
+    kept as typed, less control characters and noncharacters (see ``text.clean_text``);
+    only the email and the link lose surrounding spaces.
     """
     errors: dict[str, str] = {}
     lab, lab_other = _check_lab(data, config, errors, locale)
@@ -399,6 +398,7 @@ def edit(
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
         raise UsageError(f"an editor cannot change {', '.join(sorted(unknown))}")
+    values = {k: clean_text(v) if isinstance(v, str) else v for k, v in values.items()}
     with store.write():
         for pick, state in store.picks_of("report", report_id):
             if state == "published":

@@ -166,8 +166,19 @@ def test_unknown_lab_theme_or_licence(config: Config) -> None:
     assert set(errors) == {"lab", "tags", "license"}
 
 
-def test_control_characters_are_refused(config: Config) -> None:
-    assert "title" in errors_of({**VALID_REPORT, "title": "Titre\x00caché"}, config)
+def test_control_characters_and_noncharacters_are_stripped(config: Config) -> None:
+    """A stray control character (a paste from a word processor) or U+FFFF would stop the
+    email (mjml-python refuses them): they are removed, the rest of the text kept."""
+    sub = validate_submission(
+        {
+            **VALID_REPORT,
+            "title": "Titre\x00caché\uffff",
+            "summary": "Un\x1b[31m résumé\x7f",
+            "body": "a\tb\nc\x01",
+        },
+        config,
+    )
+    assert (sub.title, sub.summary, sub.body) == ("Titrecaché", "Un[31m résumé", "a\tb\nc")
 
 
 def test_hostile_text_is_valid_text(config: Config) -> None:

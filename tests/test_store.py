@@ -176,23 +176,57 @@ def _saved(store: Store, source: str, entries: list[Entry], now: datetime) -> tu
     return r.new, r.updated
 
 
-def test_a_link_that_changes_to_the_url_of_a_new_entry_is_one_item(store: Store) -> None:
+def test_a_link_that_changes_to_the_url_of_a_new_entry_is_stored_without_failing(store: Store) -> None:
     """An entry's link corrected to the URL that another entry of the same fetch also has:
     the fetch must store, not fail on the unique URL (and roll the whole feed back every time).
-    Two entries of one feed with one URL are one article: the first in the feed says what it shows."""
+    Two entries of one feed with one URL and distinct ids are two articles (issue 10)."""
     store.save_entries("a", [entry("k1", "Premier", "https://x.example/old")], NOW)
     later = NOW + timedelta(hours=1)
     corrected = [
         entry("k1", "Premier (corrigé)", "https://x.example/new"),
         entry("k2", "Autre", "https://x.example/new"),
     ]
-    assert _saved(store, "a", corrected, later) == (0, 1)
-    assert [(i.title, i.url) for i in store.items()] == [("Premier (corrigé)", "https://x.example/new")]
+    assert _saved(store, "a", corrected, later) == (1, 1)
+    assert sorted((i.title, i.url) for i in store.items()) == [
+        ("Autre", "https://x.example/new"),
+        ("Premier (corrigé)", "https://x.example/new"),
+    ]
     assert _saved(store, "a", corrected, later) == (0, 0)  # and nothing flips on the next fetch
     twins = [entry("n1", "Nouveau", "https://y.example/1"), entry("n2", "Autre", "https://y.example/1")]
-    assert _saved(store, "b", twins, later) == (1, 0)
+    assert _saved(store, "b", twins, later) == (2, 0)
     assert _saved(store, "b", twins, later) == (0, 0)
-    assert store.count("items") == 2
+    assert store.count("items") == 4
+
+
+def test_a_url_shared_within_one_feed_keys_its_entries_by_id_and_merges_nothing(store: Store) -> None:
+    """A podcast's 100 episodes all linking to the show's page are 100 items; that page
+    reached from another feed is not merged with any of them. The same article reached
+    through two feeds, once in each, is still one item."""
+    home = "https://podcast.example/"
+    episodes = [entry(f"ep{n}", f"Épisode {n}", home) for n in range(100)]
+    assert _saved(store, "a", episodes, NOW) == (100, 0)
+    assert _saved(store, "a", episodes, NOW) == (0, 0)
+    assert _saved(store, "b", [entry("elsewhere", "La page du podcast", home)], NOW) == (1, 0)
+    assert store.count("items") == 101
+    # Cross-feed merging of one article still works.
+    assert _saved(store, "a", [*episodes, entry("art", "Article", "https://x.example/article")], NOW) == (
+        1,
+        0,
+    )
+    assert _saved(store, "b", [entry("other-id", "Article", "https://x.example/article")], NOW) == (0, 0)
+    assert store.count("items") == 102
+    (article,) = [i for i in store.items() if i.url == "https://x.example/article"]
+    assert article.sources == ("a", "b")
+
+
+def test_an_item_whose_url_becomes_shared_is_no_longer_a_merge_target(store: Store) -> None:
+    page = "https://blog.example/journal-de-janvier"
+    assert _saved(store, "a", [entry("u1", "Mise à jour 1", page)], NOW) == (1, 0)
+    later = NOW + timedelta(hours=1)
+    log = [entry("u1", "Mise à jour 1", page), entry("u2", "Mise à jour 2", page), entry("u3", "3", page)]
+    assert _saved(store, "a", log, later) == (2, 0)
+    assert _saved(store, "b", [entry("x", "Le journal", page)], later) == (1, 0)
+    assert store.count("items") == 4
 
 
 def test_a_url_given_up_by_an_item_is_free_for_a_new_entry(store: Store) -> None:

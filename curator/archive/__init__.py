@@ -101,14 +101,24 @@ class Publication:
 def publish_issue(
     store: Store, config: Config, month: Month, out_dir: Path, now: datetime, *, base_url: str | None = None
 ) -> Publication:
-    """Freeze the month's issue (state published, publication date) and rebuild the archive."""
+    """Freeze the month's issue (state published, publication date) and rebuild the archive.
+
+    Both or neither: when the archive cannot be built, the issue is put back as it was
+    (a draft stays a draft) and the previous archive is left intact.
+    """
+    before = editorial.require_issue(store, month)
     issue = editorial.publish(store, config, month, now)
     try:
         built = build_archive(store, config, out_dir, now=now, base_url=base_url)
-    except CuratorError as exc:
+    except BaseException as exc:
+        if not before.published:
+            store.update_issue(month, now, state=before.state, published_at=before.published_at)
+        if not isinstance(exc, CuratorError):
+            raise
+        state = "still published" if before.published else "not published"
         error = CuratorError(
-            f"{exc}\nThe issue {month} is published, but the archive was not rebuilt (the previous one is "
-            "intact): fix the problem, then run `curator build`."
+            f"{exc}\nThe issue {month} is {state}: the archive could not be rebuilt (the previous one is "
+            f"intact). Fix the problem, then run `curator publish --month {month}` again."
         )
         error.exit_code = exc.exit_code
         raise error from exc

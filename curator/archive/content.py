@@ -33,6 +33,7 @@ from ..models import Event, Month, Theme
 from ..render import make_env, render_email
 from ..reports import LICENSES
 from ..store import Store
+from ..text import clean_text
 from ..typography import clean_links, clean_url, typography, typography_html
 from ..views import IssueView
 
@@ -391,7 +392,9 @@ def render_page(ctx: Context, template: str, **context: Any) -> str:
     }
     values.update(context)
     try:
-        return ctx.env.get_template(template).render(values)
+        # Text is cleaned where it enters curator; a store made by an older version may
+        # still hold a control character, which no page (nor the XML of a feed) may carry.
+        return clean_text(ctx.env.get_template(template).render(values))
     except jinja2.TemplateError as exc:
         raise RenderError(f"{template}: {exc}") from exc
 

@@ -12,6 +12,7 @@ import click
 
 from ..errors import CuratorError
 from ..models import Month
+from ..text import terminal_safe
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -76,7 +77,7 @@ class CuratorGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CuratorError as exc:
-            error = click.ClickException(str(exc))
+            error = click.ClickException(terminal_safe(str(exc)))
             error.exit_code = exc.exit_code
             raise error from None
 
@@ -118,6 +119,12 @@ def pass_state(f: F) -> F:
         return f(click.get_current_context().find_object(State), *args, **kwargs)
 
     return common_options(wrapper)  # type: ignore[return-value]
+
+
+def echo(message: str = "", *, err: bool = False) -> None:
+    """``click.echo`` for lines that hold text from a feed or a form: control characters
+    (a feed's ESC [2J, a CSI) are shown as ``?`` instead of reaching the terminal."""
+    click.echo(terminal_safe(message), err=err)
 
 
 def print_json(data: Any) -> None:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from ..models import Month
-from .common import ID, MONTH, CuratorGroup, State, _cli_user, _now, pass_state, print_json
+from .common import ID, MONTH, CuratorGroup, State, _cli_user, _now, echo, pass_state, print_json
 
 
 def _reasons_text(reasons: Any) -> str:
@@ -91,17 +91,15 @@ def candidates(
         return
     for c in editorial.explain(state.config, month, now, found[:limit]):
         mark = f"[{c.picked}] " if c.picked else ""
-        click.echo(f"{c.ref:>7}  {c.score:6.2f}  {c.published:%Y-%m-%d}  {mark}{c.title}")
+        echo(f"{c.ref:>7}  {c.score:6.2f}  {c.published:%Y-%m-%d}  {mark}{c.title}")
         origin = ", ".join(c.sources) if c.sources else f"report by {c.author}"
-        click.echo(f"{'':>17}{c.section or '-'} · {origin} · {_reasons_text(c.reasons)}")
+        echo(f"{'':>17}{c.section or '-'} · {origin} · {_reasons_text(c.reasons)}")
         if c.also_seen:
-            click.echo(f"{'':>17}also seen as: {', '.join(c.also_seen)}")
+            echo(f"{'':>17}also seen as: {', '.join(c.also_seen)}")
     if len(found) > limit:
-        click.echo(
-            f"{limit} of {len(found)} candidates shown (--limit N for more, --json for all).", err=True
-        )
+        echo(f"{limit} of {len(found)} candidates shown (--limit N for more, --json for all).", err=True)
     else:
-        click.echo(f"{len(found)} candidates.", err=True)
+        echo(f"{len(found)} candidates.", err=True)
 
 
 @click.command()
@@ -140,7 +138,7 @@ def pick(
         summary=summary_override,
         by=_cli_user(),
     )
-    click.echo(f"{p.ref} is #{p.position} in {p.section} of {month}.")
+    echo(f"{p.ref} is #{p.position} in {p.section} of {month}.")
 
 
 @click.command()
@@ -152,7 +150,7 @@ def unpick(state: State, ref: str, month: Month) -> None:
     from .. import editorial
 
     p = editorial.unpick(state.store, state.config, month, ref, _now())
-    click.echo(f"{p.ref} removed from {p.section} of {month}.")
+    echo(f"{p.ref} removed from {p.section} of {month}.")
 
 
 @click.command()
@@ -168,7 +166,7 @@ def move(state: State, ref: str, month: Month, position: int, section: str | Non
     p = editorial.move(
         state.store, state.config, month, ref, position, _now(), section=section, by=_cli_user()
     )
-    click.echo(f"{p.ref} is #{p.position} in {p.section} of {month}.")
+    echo(f"{p.ref} is #{p.position} in {p.section} of {month}.")
 
 
 @click.command()
@@ -186,7 +184,7 @@ def edito(state: State, month: Month, file: Any) -> None:
     from .. import editorial
 
     issue = editorial.set_edito(state.store, state.config, month, file.read(), _now())
-    click.echo(f"Édito of {month} saved ({len(issue.edito)} characters).")
+    echo(f"Édito of {month} saved ({len(issue.edito)} characters).")
 
 
 def _parse_when(value: str | None, name: str) -> datetime | None:
@@ -244,7 +242,7 @@ def event_add(
         description=description,
         link=link,
     )
-    click.echo(f"Event {e.id} added to {month}.")
+    echo(f"Event {e.id} added to {month}.")
 
 
 @event.command("list")
@@ -263,7 +261,7 @@ def event_list(state: State, month: Month, as_json: bool) -> None:
         return
     tz = ZoneInfo(state.config.newsletter.timezone)
     for e in events:
-        click.echo(
+        echo(
             f"{e.id:>4}  {e.starts_at.astimezone(tz):%Y-%m-%d %H:%M}  {e.title}  {e.place or e.video_url or ''}"
         )
 
@@ -277,7 +275,7 @@ def event_remove(state: State, event_id: int, month: Month) -> None:
     from .. import editorial
 
     e = editorial.remove_event(state.store, state.config, month, event_id, _now())
-    click.echo(f"Event {e.id} ({e.title}) removed.")
+    echo(f"Event {e.id} ({e.title}) removed.")
 
 
 @click.group("issue", cls=CuratorGroup)
@@ -302,26 +300,26 @@ def issue_show(state: State, month: Month, as_json: bool) -> None:
     when = ""
     if issue.state == "published" and issue.published_at:
         when = f", published {issue.published_at.astimezone(tz):%Y-%m-%d}"
-    click.echo(f"{issue.title} [{issue.state}{when}, version {issue.version}]")
+    echo(f"{issue.title} [{issue.state}{when}, version {issue.version}]")
     for s in view.sections:
         if s.section.kind == "edito":
-            click.echo(f"\n{s.section.title}")
-            click.echo(textwrap.indent(_first_lines(issue.edito), "  ") if issue.edito else "  (none yet)")
+            echo(f"\n{s.section.title}")
+            echo(textwrap.indent(_first_lines(issue.edito), "  ") if issue.edito else "  (none yet)")
         elif s.section.kind == "agenda":
-            click.echo(f"\n{s.section.title} ({len(view.events)}; times in {tz.key})")
+            echo(f"\n{s.section.title} ({len(view.events)}; times in {tz.key})")
             for e in view.events:
                 start, end_at = e.starts_at.astimezone(tz), e.ends_at.astimezone(tz) if e.ends_at else None
                 same_day = end_at is not None and end_at.date() == start.date()
                 end = f"–{end_at:%H:%M}" if same_day else f" – {end_at:%Y-%m-%d %H:%M}" if end_at else ""
                 where = f" · {e.place}" if e.place else ""
-                click.echo(f"  #{e.id}  {start:%Y-%m-%d %H:%M}{end}  {e.title}{where}")
+                echo(f"  #{e.id}  {start:%Y-%m-%d %H:%M}{end}  {e.title}{where}")
         else:
             limit = f"/{s.section.max_picks}" if s.section.max_picks else ""
-            click.echo(f"\n{s.section.title} ({len(s.picks)}{limit})")
+            echo(f"\n{s.section.title} ({len(s.picks)}{limit})")
             for p in s.picks:
-                click.echo(f"  {p.pick.position}. [{p.ref}] {p.title}")
+                echo(f"  {p.pick.position}. [{p.ref}] {p.title}")
                 if p.note:
-                    click.echo(f"     note: {p.note}")
+                    echo(f"     note: {p.note}")
 
 
 def _first_lines(text: str, lines: int = 4) -> str:
@@ -339,7 +337,7 @@ def issue_title(state: State, month: Month, title: str) -> None:
     from .. import editorial
 
     issue = editorial.set_title(state.store, state.config, month, title, _now())
-    click.echo(f"{month}: {issue.title}")
+    echo(f"{month}: {issue.title}")
 
 
 @issue_group.command("reopen")
@@ -350,4 +348,4 @@ def issue_reopen(state: State, month: Month) -> None:
     from .. import editorial
 
     editorial.reopen(state.store, month, _now())
-    click.echo(f"{month} is a draft again; `curator publish --month {month}` freezes it.")
+    echo(f"{month} is a draft again; `curator publish --month {month}` freezes it.")

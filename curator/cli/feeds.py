@@ -10,7 +10,8 @@ from typing import Any
 import click
 
 from ..models import Month
-from .common import MONTH, State, _now, pass_state, print_json
+from ..text import terminal_safe
+from .common import MONTH, State, _now, echo, pass_state, print_json
 
 
 @click.command()
@@ -61,16 +62,16 @@ def fetch(state: State, source_ids: tuple[str, ...], concurrency: int | None, qu
 
 def _result_line(result: Any) -> str:
     if result.outcome == "failed":
-        text = f"{result.source_id}: failed ({result.error_kind}): {result.message}"
+        text = terminal_safe(f"{result.source_id}: failed ({result.error_kind}): {result.message}")
         return click.style(text, fg="red")
     if result.outcome == "skipped":
-        return f"{result.source_id}: skipped: {result.message}"
+        return terminal_safe(f"{result.source_id}: skipped: {result.message}")
     if result.outcome == "unchanged":
         text = f"{result.source_id}: unchanged"
     else:
         text = f"{result.source_id}: {result.new} new, {result.updated} updated"
     if getattr(result, "warning", None):
-        text += click.style(f" (warning: {result.warning})", fg="yellow")
+        text += click.style(terminal_safe(f" (warning: {result.warning})"), fg="yellow")
     return text
 
 
@@ -124,7 +125,7 @@ def items(
         return
     for item in found:
         flag = "~" if item.published_estimated else " "
-        click.echo(f"{item.id:>6}  {item.published:%Y-%m-%d}{flag} {item.source or '-':<20} {item.title}")
+        echo(f"{item.id:>6}  {item.published:%Y-%m-%d}{flag} {item.source or '-':<20} {item.title}")
     click.echo(f"{len(found)} items.", err=True)
 
 
@@ -171,4 +172,4 @@ def sources(state: State, as_json: bool) -> None:
             line += f"\n{'':<24} last error: {s.last_error}"
         if s.moved_to:
             line += f"\n{'':<24} moved permanently to {s.moved_to}: update sources.yaml"
-        click.echo(line)
+        echo(line)

@@ -187,13 +187,26 @@ class ItemsStore(StoreBase):
         """Store a source's entries: new ones added, changed ones updated, none duplicated.
 
         An entry is matched first by (source, entry key), then by normalised URL,
-        so that the same article reached through two sources is stored once.
+        so that the same article reached through two sources is stored once. A URL
+        that several entries of this feed share (with distinct keys: a podcast's
+        episodes all linking to the show's page, a monthly log page) identifies none
+        of them: those entries are items of their own (``url_shared``), never merged
+        by that URL, here or from another feed.
         """
         if not entries:
             return SaveResult(0, 0)
         now_s = iso(now)
         assert now_s is not None
         new = updated = 0
+        unique: dict[str, Entry] = {}
+        for e in entries:
+            unique.setdefault(e.key, e)  # the same entry twice in one feed: the first one
+        entries = list(unique.values())
+        url_keys: dict[str, int] = {}
+        for e in entries:
+            if e.url:
+                url_keys[e.url] = url_keys.get(e.url, 0) + 1
+        shared_urls = {url for url, n in url_keys.items() if n > 1}
         with self.write():
             keys = [e.key for e in entries]
             known: dict[str, int] = {}
@@ -204,12 +217,13 @@ class ItemsStore(StoreBase):
                     [source_id, *chunk],
                 ):
                     known[key] = item_id
-            urls = [e.url for e in entries if e.url and e.key not in known]
+            urls = [e.url for e in entries if e.url and e.key not in known and e.url not in shared_urls]
             by_url: dict[str, tuple[int, str]] = {}
             for chunk in _chunks(urls, 500):
                 marks = ",".join("?" * len(chunk))
                 for url, item_id, h in self.conn.execute(
-                    f"SELECT url, id, content_hash FROM items WHERE url IN ({marks})", chunk
+                    f"SELECT url, id, content_hash FROM items WHERE url_shared = 0 AND url IN ({marks})",
+                    chunk,
                 ):
                     by_url[url] = (item_id, h)
             hashes: dict[int, str] = {}
@@ -220,6 +234,11 @@ class ItemsStore(StoreBase):
                     f"SELECT id, content_hash FROM items WHERE id IN ({marks})", chunk
                 ):
                     hashes[item_id] = h
+            # Items stored before their URL was seen shared: never a merge target again.
+            now_shared = [(known[e.key],) for e in entries if e.url in shared_urls and e.key in known]
+            self.conn.executemany(
+                "UPDATE items SET url_shared = 1 WHERE id = ? AND url_shared = 0", now_shared
+            )
 
             # New items get their ids here (max + 1, as SQLite would: this
             # transaction holds the write lock), so that they are written with
@@ -233,10 +252,10 @@ class ItemsStore(StoreBase):
 
             def flush() -> None:
                 self.conn.executemany(
-                    """INSERT INTO items (id, url, title, summary, excerpt, author, categories, published,
-                           published_estimated, first_seen, updated, content_hash, title_key, match_text,
-                           sources)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    """INSERT INTO items (id, url, url_shared, title, summary, excerpt, author, categories,
+                           published, published_estimated, first_seen, updated, content_hash, title_key,
+                           match_text, sources)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     new_rows,
                 )
                 self.conn.executemany(
@@ -252,16 +271,13 @@ class ItemsStore(StoreBase):
                 texts.clear()
                 shared.clear()
 
-            seen_keys: set[str] = set()
             # Entries already stored first (stable: feed order otherwise), so that a URL one
             # of them gives up is free for a new entry of this feed rather than taken for it.
             for e in sorted(entries, key=lambda e: e.key not in known):
-                if e.key in seen_keys:  # the same entry twice in one feed
-                    continue
-                seen_keys.add(e.key)
                 h = entry_hash(e)
+                url_shared = e.url in shared_urls
                 item_id = known.get(e.key)
-                if item_id is None and e.url and e.url in by_url:
+                if item_id is None and e.url and not url_shared and e.url in by_url:
                     item_id, old_hash = by_url[e.url]
                     hashes[item_id] = old_hash
                     links.append((source_id, e.key, item_id, now_s))
@@ -275,6 +291,7 @@ class ItemsStore(StoreBase):
                         (
                             item_id,
                             e.url,
+                            int(url_shared),
                             e.title,
                             e.summary,
                             e.excerpt,
@@ -292,7 +309,7 @@ class ItemsStore(StoreBase):
                     )
                     links.append((source_id, e.key, item_id, now_s))
                     texts.append((item_id, e.title, e.text or e.excerpt))
-                    if e.url:
+                    if e.url and not url_shared:
                         by_url[e.url] = (item_id, h)
                     known[e.key] = item_id
                     hashes[item_id] = h
@@ -310,7 +327,7 @@ class ItemsStore(StoreBase):
                         # first owns what it shows, or each fetch would rewrite it in turn.
                         continue
                     before = self.conn.execute("SELECT url FROM items WHERE id = ?", (item_id,)).fetchone()
-                    self._update_item(item_id, e, h, now_s)
+                    self._update_item(item_id, e, h, now_s, url_shared=url_shared)
                     hashes[item_id] = h
                     updated += 1
                     after = self.conn.execute("SELECT url FROM items WHERE id = ?", (item_id,)).fetchone()
@@ -319,7 +336,7 @@ class ItemsStore(StoreBase):
                         # and one with the new URL is this one.
                         if before[0] and by_url.get(before[0], (None,))[0] == item_id:
                             del by_url[before[0]]
-                        if after[0]:
+                        if after[0] and not url_shared:
                             by_url[after[0]] = (item_id, h)
                 else:
                     claimed.add(item_id)
@@ -330,7 +347,7 @@ class ItemsStore(StoreBase):
         row = self.conn.execute("SELECT sources FROM items WHERE id = ?", (item_id,)).fetchone()
         return str(row[0]).split("\x1f")[0] if row and row[0] else None
 
-    def _update_item(self, item_id: int, e: Entry, h: str, now_s: str) -> None:
+    def _update_item(self, item_id: int, e: Entry, h: str, now_s: str, *, url_shared: bool = False) -> None:
         sets = (
             "title = ?, summary = ?, excerpt = ?, author = ?, categories = ?, updated = ?, content_hash = ?"
             ", title_key = ?, match_text = ?"
@@ -349,9 +366,16 @@ class ItemsStore(StoreBase):
         if e.published is not None:
             sets += ", published = ?, published_estimated = 0"
             params.append(iso(e.published))
-        if e.url:
-            # Keep the URL unless another item already owns it.
-            sets += ", url = coalesce((SELECT ? WHERE NOT EXISTS (SELECT 1 FROM items WHERE url = ? AND id != ?)), url)"
+        if e.url and url_shared:
+            sets += ", url = ?, url_shared = 1"
+            params.append(e.url)
+        elif e.url:
+            # Keep the URL unless another item already owns it (an item whose URL is
+            # shared by several entries of its feed owns nothing).
+            sets += (
+                ", url = coalesce((SELECT ? WHERE NOT EXISTS (SELECT 1 FROM items"
+                " WHERE url = ? AND url_shared = 0 AND id != ?)), url)"
+            )
             params += [e.url, e.url, item_id]
         self.conn.execute(f"UPDATE items SET {sets} WHERE id = ?", [*params, item_id])
         self.conn.execute("DELETE FROM items_fts WHERE rowid = ?", (item_id,))

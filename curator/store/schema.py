@@ -302,3 +302,105 @@ def _m0007(db: sqlite_utils.Database) -> None:
 def match_text(title: str, excerpt: str) -> str:
     """What keyword rules are matched against: `` word word … `` (see ``curate.title_key``)."""
     return f" {title_key(title + ' ' + excerpt)} "
+
+
+@MIGRATIONS(name="0008_items_shared_urls")
+def _m0008(db: sqlite_utils.Database) -> None:
+    # A URL that several entries of one feed share with distinct ids (a podcast whose
+    # episodes all link to the show's page, a blog's monthly log page) identifies none
+    # of them: such items are stored apart (url_shared = 1) and never merged by URL.
+    # items.url loses its UNIQUE constraint for that; a partial unique index keeps it
+    # for every other item, which is what merging the same article from two feeds needs.
+    # SQLite cannot drop a constraint: items is rebuilt, with item_sources (which
+    # references it) set aside and put back, and the trigger dropped meanwhile.
+    #
+    # Stores that already merged such entries are repaired at the next fetch: of the
+    # links from one source to one item, only the first is kept, and that source's
+    # conditional-GET state is cleared so its next fetch parses the feed again and
+    # stores the entries whose links were dropped as items of their own.
+    _script(
+        db,
+        """
+        CREATE TEMP TABLE m0008_merged AS
+            SELECT source_id, item_id, min(first_seen || char(31) || entry_key) AS keep
+            FROM item_sources GROUP BY source_id, item_id HAVING count(*) > 1;
+        CREATE TEMP TABLE m0008_links AS
+            SELECT l.* FROM item_sources l
+            WHERE NOT EXISTS (
+                SELECT 1 FROM m0008_merged m
+                WHERE m.source_id = l.source_id AND m.item_id = l.item_id
+                  AND m.keep != l.first_seen || char(31) || l.entry_key);
+        UPDATE sources SET etag = NULL, last_modified = NULL, content_hash = NULL
+            WHERE id IN (SELECT source_id FROM m0008_merged);
+
+        DROP TRIGGER item_sources_removed;
+        DELETE FROM item_sources;
+        CREATE TABLE items_new (
+            id INTEGER PRIMARY KEY,
+            url TEXT,                                 -- normalised; NULL when unsafe/absent
+            url_shared INTEGER NOT NULL DEFAULT 0,    -- 1: several entries of its feed share this URL
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL DEFAULT '',         -- sanitised HTML
+            excerpt TEXT NOT NULL DEFAULT '',         -- plain text, <= 300 characters
+            author TEXT NOT NULL DEFAULT '',
+            categories TEXT NOT NULL DEFAULT '[]',    -- JSON list
+            published TEXT NOT NULL,
+            published_estimated INTEGER NOT NULL DEFAULT 0,  -- no date in the feed
+            first_seen TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            title_key TEXT NOT NULL DEFAULT '',
+            match_text TEXT NOT NULL DEFAULT '',
+            sources TEXT                              -- source ids, first seen first, joined by U+001F
+        );
+        INSERT INTO items_new (id, url, title, summary, excerpt, author, categories, published,
+                               published_estimated, first_seen, updated, content_hash, title_key,
+                               match_text, sources)
+            SELECT id, url, title, summary, excerpt, author, categories, published,
+                   published_estimated, first_seen, updated, content_hash, title_key,
+                   match_text, sources
+            FROM items;
+        DROP TABLE items;
+        ALTER TABLE items_new RENAME TO items;
+        CREATE INDEX items_published ON items(published);
+        CREATE INDEX items_url ON items(url);
+        CREATE UNIQUE INDEX items_url_unique ON items(url) WHERE url_shared = 0;
+
+        INSERT INTO item_sources SELECT * FROM m0008_links;
+        DROP TABLE m0008_links;
+        DROP TABLE m0008_merged;
+        CREATE TRIGGER item_sources_removed AFTER DELETE ON item_sources
+        BEGIN
+            UPDATE items SET sources = (SELECT group_concat(source_id, char(31)) FROM
+                (SELECT source_id FROM item_sources WHERE item_id = OLD.item_id
+                 GROUP BY source_id ORDER BY min(first_seen), source_id))
+            WHERE id = OLD.item_id;
+        END;
+        UPDATE items SET sources = (SELECT group_concat(source_id, char(31)) FROM
+                (SELECT source_id FROM item_sources WHERE item_id = items.id
+                 GROUP BY source_id ORDER BY min(first_seen), source_id))
+            WHERE id IN (SELECT item_id FROM item_sources);
+        """,
+    )
+
+
+@MIGRATIONS(name="0009_editor_sessions")
+def _m0009(db: sqlite_utils.Database) -> None:
+    _script(
+        db,
+        """
+        -- One row per logged-in browser. The cookie holds a random token; only its
+        -- sha256 is stored. Logging out deletes the row, a password change or the
+        -- removal of the editor deletes all of the editor's rows, so a copied
+        -- cookie stops working at once. Sessions end after an idle time (last_seen)
+        -- and after an absolute lifetime (created_at), whatever their use.
+        CREATE TABLE editor_sessions (
+            id TEXT PRIMARY KEY,                      -- sha256 of the token in the cookie
+            email TEXT NOT NULL COLLATE NOCASE REFERENCES editors(email) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            ip TEXT NOT NULL DEFAULT ''               -- hashed, like rate_events buckets
+        );
+        CREATE INDEX editor_sessions_email ON editor_sessions(email);
+        """,
+    )
