@@ -344,7 +344,7 @@ def plain_sqlite(path: Path, schema_from: Path, rows: list[tuple[str, list[Entry
     import json
 
     from curator import store as curator_store
-    from curator.curate import title_key
+    from curator.text import title_key
 
     source = sqlite3.connect(schema_from)
     statements = [

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -11,34 +9,7 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from .errors import ConfigError
-
-_NON_WORD_RE = re.compile(r"[\W_]+", re.UNICODE)
-
-
-def _build_fold_table() -> dict[int, str]:
-    """Latin letters with diacritics → their base letters, for a fast ``str.translate``."""
-    table: dict[int, str] = {}
-    for cp in range(0xC0, 0x250):
-        ch = chr(cp)
-        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
-        if base != ch:
-            table[cp] = base
-    table.update({ord("œ"): "oe", ord("æ"): "ae", ord("ø"): "o", ord("đ"): "d", ord("ł"): "l"})
-    return table
-
-
-_FOLD = _build_fold_table()
-
-
-def title_key(title: str) -> str:
-    """A title reduced to what identifies a story: no accents, case, punctuation or « guillemets »."""
-    text = _NON_WORD_RE.sub(" ", title.casefold())
-    if not text.isascii():
-        text = text.translate(_FOLD)
-        if not text.isascii():  # letters beyond Latin Extended: the slow, general way
-            text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-            text = _NON_WORD_RE.sub(" ", text)
-    return " ".join(text.split())
+from .text import title_key
 
 
 def _words(text: str) -> str:

@@ -9,95 +9,31 @@ import re
 import xml.sax
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache, partial
-from html import escape, unescape
+from html import escape
 from typing import Any
-
-import nh3
 
 from .errors import ParseError
 from .models import Entry, ParsedFeed
-from .text import MAX_SUMMARY, MAX_TITLE, cap_text, clean_text
+from .text import (
+    MAX_SUMMARY,
+    MAX_TITLE,
+    cap_text,
+    clean_text,
+    html_to_text,
+    make_excerpt,
+    sanitize_html,
+)
+from .text import collapse as _collapse
 from .urls import normalise_url
 
-__all__ = [
-    "ALLOWED_ATTRIBUTES",
-    "ALLOWED_TAGS",
-    "DROPPED_TAGS",
-    "EXCERPT_LENGTH",
-    "UNTITLED",
-    "html_to_text",
-    "make_excerpt",
-    "parse_feed",
-    "sanitize_html",
-    "summary_texts",
-]
+__all__ = ["UNTITLED", "parse_feed", "summary_texts"]
 
-EXCERPT_LENGTH = 300
 UNTITLED = "(sans titre)"
 _TITLE_FROM_EXCERPT = 80  # an untitled entry is named after the start of its text
 _MAX_AUTHOR = 300
 _MAX_CATEGORY = 100
 _MAX_CATEGORIES = 50
 
-#: Tags kept in a sanitised summary; any other tag is removed, its text kept.
-ALLOWED_TAGS: frozenset[str] = frozenset(
-    {
-        "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd",
-        "del", "div", "dl", "dt", "em", "figcaption", "figure", "h2", "h3",
-        "h4", "h5", "h6", "hr", "i", "img", "ins", "li", "mark", "ol", "p",
-        "pre", "q", "s", "small", "span", "strong", "sub", "sup", "table",
-        "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
-    }
-)  # fmt: skip
-
-#: Attributes kept per tag; every other attribute (event handlers, style,
-#: class, id, target...) is removed.
-ALLOWED_ATTRIBUTES: Mapping[str, frozenset[str]] = {
-    "a": frozenset({"href", "title"}),
-    "abbr": frozenset({"title"}),
-    "img": frozenset({"src", "alt", "title", "width", "height"}),
-    "ol": frozenset({"start"}),
-    "td": frozenset({"colspan", "rowspan"}),
-    "th": frozenset({"colspan", "rowspan"}),
-}
-
-#: Tags removed together with everything inside them.
-DROPPED_TAGS: frozenset[str] = frozenset(
-    {
-        "applet", "audio", "button", "canvas", "embed", "frame", "frameset",
-        "head", "iframe", "math", "noembed", "noframes", "noscript", "object",
-        "script", "select", "style", "svg", "template", "textarea", "title",
-        "video",
-    }
-)  # fmt: skip
-
-_LINK_REL = "noopener noreferrer nofollow"
-_NUMERIC_ATTRIBUTES = frozenset({"width", "height", "colspan", "rowspan", "start"})
-
-# Block-level tags: in plain text they become line breaks.
-_BLOCK_TAGS: frozenset[str] = frozenset(
-    {
-        "address", "article", "aside", "blockquote", "br", "caption", "dd",
-        "details", "div", "dl", "dt", "figcaption", "figure", "footer", "h1",
-        "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "ol", "p", "pre",
-        "section", "summary", "table", "td", "th", "tr", "ul",
-    }
-)  # fmt: skip
-_TEXT_CLEANER = nh3.Cleaner(
-    tags=set(_BLOCK_TAGS),
-    clean_content_tags=set(DROPPED_TAGS),
-    attributes={},
-    link_rel=None,
-    strip_comments=True,
-)
-
-_H1_RE = re.compile(r"<(/?)h1(?=[\s/>])", re.IGNORECASE)
-# nh3 output is well-formed: attribute values are double-quoted, '"' escaped.
-_IMG_RE = re.compile(r'<img((?:\s[a-z-]+="[^"]*")*)\s*/?>')
-_TAG_RE = re.compile(r"<[^>]*>")
-# Runs of whitespace, except the no-break spaces of French typography.
-_SPACES_RE = re.compile(r"[^\S\u00a0\u202f]+")
 _PARAGRAPH_BREAK_RE = re.compile(r"\n\s*\n")
 # Paragraphs at the end of a sanitised summary that hold one short link and nothing
 # else (« Lire la suite », « Télécharger le kit »): in a plain-text excerpt their
@@ -108,7 +44,6 @@ _TRAILING_LINKS_RE = re.compile(
     rf"(?:<(p|div)>\s*{_INLINE}<a\s[^>]*?href=\"[^\"]+\"[^>]*>\s*{_INLINE}[^<]{{1,80}}{_INLINE_END}</a>\s*"
     rf"(?:<br>\s*)?{_INLINE_END}</\1>\s*)+$"
 )
-_EXCERPT_TRAILING = " \u00a0\u202f,;:.-\u2013\u2014(\u00ab"
 
 # Dates outside this window are bugs of the feed, not facts: an entry "published"
 # in 2031 (a CMS bug, an event date, local time sent as UTC) would jump to the
@@ -180,47 +115,6 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None, fetche
     )
 
 
-def sanitize_html(html: str, base_url: str | None = None) -> str:
-    """Return ``html`` reduced to a safe subset: no script, style, frame,
-    object or form, no event handler or style attribute, and only absolute
-    http(s) links and images (relative ones are resolved against
-    ``base_url``, tracking parameters are removed)."""
-    if not html:
-        return ""
-    html = _H1_RE.sub(r"<\1h2", html)
-    cleaned = _cleaner(base_url).clean(html)
-    if "<img" in cleaned:
-        cleaned = _IMG_RE.sub(_drop_img_without_src, cleaned)
-    return cleaned.strip()
-
-
-def html_to_text(html: str) -> str:
-    """Return the text of an HTML fragment: tags removed (with the content of
-    script, style and the like), entities decoded, one line per block, and
-    runs of spaces collapsed."""
-    if "<" not in html and "&" not in html:
-        return _collapse(html)
-    cleaned = _SPACES_RE.sub(" ", _TEXT_CLEANER.clean(html))  # newlines in HTML are spaces
-    lines = (_collapse(line) for line in unescape(_TAG_RE.sub("\n", cleaned)).split("\n"))
-    return "\n".join(line for line in lines if line)
-
-
-def make_excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:
-    """Return ``text`` on one line, cut at a word to at most ``limit``
-    characters, "…" included when it was cut."""
-    if limit < 2:
-        raise ValueError(f"excerpt limit must be at least 2, not {limit}")
-    text = _collapse(text)
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]  # keep room for "…"
-    if text[limit - 1] != " ":  # the cut falls inside a word: drop the word
-        space = cut.rfind(" ")
-        if space > 0:
-            cut = cut[:space]
-    return (cut.rstrip(_EXCERPT_TRAILING) or cut) + "…"
-
-
 def summary_texts(summary: str) -> tuple[str, str]:
     """(excerpt, text) of a sanitised summary: the text whole, for search, and the excerpt,
     without trailing link-only paragraphs (« Lire la suite »), for the email and the archive."""
@@ -277,7 +171,7 @@ def _cap_summary(summary: str) -> str:
     if cut.rfind("<") > cut.rfind(">"):  # inside a tag: drop it
         cut = cut[: cut.rfind("<")]
     cut = cut[: max(cut.rfind(" "), cut.rfind(">") + 1)] or cut  # at a word
-    return _cleaner(None).clean(cut).strip() + "<p>…</p>"
+    return sanitize_html(cut) + "<p>…</p>"
 
 
 def _hash_key(title: str, published: datetime | None) -> str:
@@ -448,59 +342,6 @@ def _not_a_feed_reason(body: bytes, content_type: str | None, problem: str | Non
 
 
 # -- helpers ------------------------------------------------------------------
-
-
-@lru_cache(maxsize=32)
-def _cleaner(base_url: str | None) -> nh3.Cleaner:
-    return nh3.Cleaner(
-        tags=set(ALLOWED_TAGS),
-        clean_content_tags=set(DROPPED_TAGS),
-        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
-        attribute_filter=partial(_filter_attribute, base_url),
-        url_schemes={"http", "https", "mailto"},
-        link_rel=_LINK_REL,
-        strip_comments=True,
-    )
-
-
-def _filter_attribute(base_url: str | None, tag: str, name: str, value: str) -> str | None:
-    # nh3 has already dropped absolute URLs with other schemes, but it lets
-    # relative URLs through and does not check what this filter returns: so
-    # every URL is resolved here and must come out as absolute http(s).
-    if name == "href":
-        value = value.strip()
-        if value[:7].lower() == "mailto:":
-            return value
-        return normalise_url(value, base_url, keep_fragment=True)
-    if name == "src":
-        return normalise_url(value, base_url, keep_fragment=True)
-    if name in _NUMERIC_ATTRIBUTES:
-        value = value.strip()
-        return value if value.isascii() and value.isdigit() and len(value) <= 4 else None
-    return value
-
-
-def _drop_img_without_src(match: re.Match[str]) -> str:
-    return match.group(0) if ' src="' in match.group(1) else ""
-
-
-_KEEP_SPACES = {"\u00a0": "\ue000", "\u202f": "\ue001"}  # no-break spaces (French typography)
-
-
-def _collapse(text: str) -> str:
-    """Runs of white space → one space, except no-break spaces, which are kept; ends stripped.
-
-    ``str.split`` is several times faster than a regular expression here (this
-    runs on every line of every summary), so no-break spaces are set aside first.
-    """
-    if "\u00a0" not in text and "\u202f" not in text:
-        return " ".join(text.split())
-    for keep, mark in _KEEP_SPACES.items():
-        text = text.replace(keep, mark)
-    text = " ".join(text.split())
-    for keep, mark in _KEEP_SPACES.items():
-        text = text.replace(mark, keep)
-    return text.strip()
 
 
 def _get(holder: Any, key: str) -> Any:

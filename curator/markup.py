@@ -8,7 +8,7 @@ from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 
-from .feeds import html_to_text, sanitize_html
+from .text import html_to_text, sanitize_html
 from .urls import is_http_url
 
 

@@ -214,7 +214,7 @@ def email_blocks(view: IssueView) -> list[EmailBlock]:
 
 def _preheader(view: IssueView, locale: str, limit: int = 140) -> str:
     """The line mail clients show after the subject: the édito's start, else the first titles."""
-    from .feeds import html_to_text
+    from .text import html_to_text
 
     text = " ".join(html_to_text(view.edito_html).split()) if view.edito_html else ""
     if not text:

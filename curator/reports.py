@@ -20,7 +20,7 @@ from .i18n import DEFAULT_LOCALE, gettext
 from .markup import markdown_to_html
 from .models import Report
 from .store import Store
-from .text import clean_text
+from .text import clean_text, shift_headings
 from .urls import is_http_url
 
 
@@ -421,9 +421,6 @@ def edit(
 # --- showing a report -------------------------------------------------------------
 
 
-_HEADING_RE = re.compile(r"<(/?)h([1-6])\b")
-
-
 def render_markdown(text: str, *, heading_offset: int = 0) -> Markup:
     """A report's Markdown as the infolettre shows it: raw HTML off, http(s)/mailto links only, sanitised.
 
@@ -432,10 +429,7 @@ def render_markdown(text: str, *, heading_offset: int = 0) -> Markup:
     moves headings down (2: ``<h2>`` becomes ``<h4>``) so that they sit
     below the page's own.
     """
-    html = markdown_to_html(text)
-    if heading_offset:
-        html = _HEADING_RE.sub(lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + heading_offset)}", html)
-    return Markup(html)  # sanitised by markdown_to_html
+    return Markup(shift_headings(markdown_to_html(text), heading_offset))  # sanitised by markdown_to_html
 
 
 def lab_label(report: Report, config: Config | None) -> str:

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from curator import archive
 from curator.archive import build_archive, publish_issue
-from curator.archive.content import shift_headings
+from curator.archive.content import headings_from
 from curator.archive.settings import archive_settings
 from curator.archive.writer import SiteWriter, UnsafePathError
 from curator.cli import cli
@@ -369,9 +369,9 @@ def test_hostile_content_is_escaped_in_the_pages(site: Path) -> None:
 
 
 def test_shift_headings() -> None:
-    assert shift_headings("<h2>a</h2><p>x</p><h3 id=x>b</h3>", 4) == "<h4>a</h4><p>x</p><h5 id=x>b</h5>"
-    assert shift_headings("<h1>a</h1><h6>b</h6>", 4) == "<h4>a</h4><h6>b</h6>"
-    assert shift_headings("<p>no heading</p><hr>", 3) == "<p>no heading</p><hr>"
+    assert headings_from("<h2>a</h2><p>x</p><h3 id=x>b</h3>", 4) == "<h4>a</h4><p>x</p><h5 id=x>b</h5>"
+    assert headings_from("<h1>a</h1><h6>b</h6>", 4) == "<h4>a</h4><h6>b</h6>"
+    assert headings_from("<p>no heading</p><hr>", 3) == "<p>no heading</p><hr>"
 
 
 # --- deterministic, atomic, incremental -------------------------------------------------------
@@ -563,7 +563,7 @@ _PATHS = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(path=_PATHS)
 def test_the_writer_never_writes_outside_its_folder(tmp_path: Path, path: str) -> None:
     outside = tmp_path / "outside"

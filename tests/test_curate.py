@@ -14,9 +14,9 @@ from curator.curate import (
     parse_ref,
     rank,
     score_candidate,
-    title_key,
 )
 from curator.errors import ConfigError, UsageError
+from curator.text import title_key
 
 NOW = datetime(2022, 1, 20, tzinfo=UTC)
 

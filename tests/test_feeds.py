@@ -24,8 +24,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from curator.errors import ParseError
-from curator.feeds import ALLOWED_TAGS, UNTITLED, html_to_text, make_excerpt, parse_feed, sanitize_html
+from curator.feeds import UNTITLED, parse_feed
 from curator.models import Entry, ParsedFeed
+from curator.text import ALLOWED_TAGS, html_to_text, make_excerpt, sanitize_html
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 FETCHED_AT = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from html import unescape
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,12 +26,11 @@ from markupsafe import Markup, escape
 from .. import i18n, views
 from ..config import Config
 from ..errors import RenderError
-from ..feeds import html_to_text, make_excerpt
 from ..models import Event, Month, Theme
 from ..render import make_env, render_email
 from ..reports import LICENSES
 from ..store import Store
-from ..text import clean_text
+from ..text import clean_text, fold, heading_levels, html_to_text, make_excerpt, shift_headings
 from ..typography import clean_links, clean_url, typography, typography_html
 from ..views import IssueView
 
@@ -49,30 +46,17 @@ _SEP = "\ue002"  # between the pieces of one issue rendered at once
 SUMMARY_LENGTH = 200
 SEARCH_TEXT_LENGTH = 400
 
-_HEADING_RE = re.compile(r"<(/?)h([1-6])(?=[\s>])", re.IGNORECASE)
-_XML_INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not even escaped in XML 1.0
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-ÖØ-Þ«\"“])")
-_COMBINING_RE = re.compile(r"[\u0300-\u036f]")
-_TAG_RE = re.compile(r"<[^>]*>")
 
 
-def xml_safe(text: str) -> str:
-    """``text`` without the control characters XML 1.0 forbids."""
-    return _XML_INVALID_RE.sub("", text)
+#: ``text`` without the characters XML 1.0 forbids (not even escaped).
+xml_safe = clean_text
 
 
-def shift_headings(html: str, top: int) -> str:
-    """Move the headings of (sanitised) HTML so that its highest one is ``<h{top}>``."""
-    levels = [int(m.group(2)) for m in _HEADING_RE.finditer(html)]
-    if not levels:
-        return html
-    shift = top - min(levels)
-    return _HEADING_RE.sub(lambda m: f"<{m.group(1)}h{min(6, max(1, int(m.group(2)) + shift))}", html)
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, for matching theme keywords."""
-    return _COMBINING_RE.sub("", unicodedata.normalize("NFD", text.casefold()))
+def headings_from(html: str, top: int) -> str:
+    """(Sanitised) HTML with its headings moved so that its highest one is ``<h{top}>``."""
+    levels = heading_levels(html)
+    return shift_headings(html, top - min(levels)) if levels else html
 
 
 class ThemeMatcher:
@@ -163,11 +147,11 @@ def _event(e: Event, ctx: Context) -> dict[str, Any]:
 
 def _text(html: str) -> str:
     """The words of our own sanitised HTML, for the search index (shown as text, never parsed)."""
-    return unescape(_TAG_RE.sub(" ", html)) if html else ""
+    return " ".join(html_to_text(html).split("\n")) if html else ""
 
 
 def _html(value: str, top: int) -> str:
-    return shift_headings(str(clean_links(Markup(value))), top) if value else ""
+    return headings_from(str(clean_links(Markup(value))), top) if value else ""
 
 
 def _split(text: str, count: int) -> list[str]:

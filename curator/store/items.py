@@ -7,9 +7,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from ..curate import title_key
 from ..errors import NotFoundError
 from ..models import Entry, Item, Month, Source, SourceState
+from ..text import title_key
 from .base import (
     SaveResult,
     StoreBase,
