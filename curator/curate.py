@@ -9,6 +9,7 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from .errors import ConfigError
+from .models import make_ref, parse_ref  # noqa: F401  (the curation API names them too)
 from .text import title_key
 
 
@@ -104,30 +105,6 @@ class SourceInfo:
     section: str | None
     lab: str | None
     tags: tuple[str, ...]
-
-
-def parse_ref(ref: str) -> tuple[str, int]:
-    """``"123"`` → ("item", 123); ``"r5"`` or ``"report:5"`` → ("report", 5)."""
-    text = str(ref).strip().lower()
-    kind = "item"
-    for prefix in ("report:", "r"):
-        if text.startswith(prefix):
-            kind, text = "report", text[len(prefix) :]
-            break
-    else:
-        if text.startswith("item:"):
-            text = text[5:]
-    if not (text.isascii() and text.isdigit() and len(text) <= 18):
-        from .errors import UsageError
-
-        raise UsageError(
-            f"invalid id {ref!r}: use an item id (123) or a report id (r5), as shown by `curator candidates`"
-        )
-    return kind, int(text)
-
-
-def make_ref(kind: str, id: int) -> str:
-    return f"r{id}" if kind == "report" else str(id)
 
 
 class Scorer:

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 from . import curate
 from .config import Config
-from .curate import Candidate, CurationSettings, SourceInfo, make_ref, parse_ref
+from .curate import Candidate, CurationSettings, SourceInfo
 from .errors import ConflictError, InUseError, NotFoundError, UsageError
 from .i18n import format_month
-from .models import Event, Issue, Item, Month, Pick, Report, Section
+from .models import Event, Issue, Item, Month, Pick, Report, Section, make_ref, parse_ref
 from .store import Store
 from .text import clean_text
 from .urls import normalise_url

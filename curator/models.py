@@ -276,3 +276,28 @@ class Editor:
     email: str
     created_at: datetime
     last_login: datetime | None = None
+
+
+# --- references to what can be picked ------------------------------------------
+
+
+def parse_ref(ref: str) -> tuple[str, int]:
+    """``"123"`` → ("item", 123); ``"r5"`` or ``"report:5"`` → ("report", 5)."""
+    text = str(ref).strip().lower()
+    kind = "item"
+    for prefix in ("report:", "r"):
+        if text.startswith(prefix):
+            kind, text = "report", text[len(prefix) :]
+            break
+    else:
+        if text.startswith("item:"):
+            text = text[5:]
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise UsageError(
+            f"invalid id {ref!r}: use an item id (123) or a report id (r5), as shown by `curator candidates`"
+        )
+    return kind, int(text)
+
+
+def make_ref(kind: str, id: int) -> str:
+    return f"r{id}" if kind == "report" else str(id)

@@ -28,7 +28,6 @@ import hashlib
 import multiprocessing
 import os
 import signal
-import sqlite3
 import sys
 import threading
 import time
@@ -366,8 +365,8 @@ class _Run:
         try:
             with self.store.write():
                 return [self._apply(done) for done in batch]
-        except sqlite3.OperationalError as exc:  # locked, disk full, I/O error: give up
-            raise StoreError(f"{self.store.path}: cannot write to the database ({exc})") from None
+        except StoreError:  # locked, disk full, I/O error: give up
+            raise
         except Exception as exc:
             if len(batch) > 1:  # find the culprit: one transaction each
                 return [result for done in batch for result in self._write([done])]

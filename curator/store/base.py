@@ -161,17 +161,31 @@ class StoreBase:
                 finally:
                     self._depth -= 1
                 return
-            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:  # locked past the busy timeout, read-only...
+                raise self._cannot_write(exc) from exc
             self._depth = 1
             try:
                 yield self
-            except BaseException:
+            except BaseException as exc:
                 self._depth = 0
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise self._cannot_write(exc) from exc
                 raise
             self._depth = 0
-            self.conn.execute("COMMIT")
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:  # disk full, I/O error
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise self._cannot_write(exc) from exc
+
+    def _cannot_write(self, exc: sqlite3.OperationalError) -> StoreError:
+        """SQLite's failures stay inside the store: the layers above see a StoreError."""
+        return StoreError(f"{self.path}: cannot write to the database ({exc})")
 
     def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         cur = self.conn.execute(sql, params)

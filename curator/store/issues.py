@@ -6,9 +6,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ..curate import make_ref
 from ..errors import ConflictError, NotFoundError
-from ..models import Event, Issue, Month, Pick
+from ..models import Event, Issue, Month, Pick, make_ref
 from .base import StoreBase, _required_dt, from_iso, iso
 
 

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..errors import ConflictError, NotFoundError
 from ..models import Editor, Month, Report, ReportChange
 from .base import StoreBase, _required_dt, from_iso, iso
+
+
+@dataclass(frozen=True)
+class EditorSession:
+    """A logged-in browser as stored: its id is the sha256 of the token in its cookie."""
+
+    id: str
+    email: str
+    created_at: datetime
+    last_seen: datetime
 
 
 class ReportsStore(StoreBase):
@@ -248,6 +259,59 @@ class ReportsStore(StoreBase):
         with self.write():
             self.conn.execute("UPDATE editors SET last_login = ? WHERE email = ?", (iso(now), email))
 
+    def add_editor_session(self, session_id: str, email: str, *, now: datetime, ip: str) -> None:
+        with self.write():
+            self.conn.execute(
+                "INSERT INTO editor_sessions (id, email, created_at, last_seen, ip) VALUES (?, ?, ?, ?, ?)",
+                (session_id, email, iso(now), iso(now), ip),
+            )
+
+    def editor_session(self, session_id: str) -> EditorSession | None:
+        rows = self._rows("SELECT * FROM editor_sessions WHERE id = ?", [session_id])
+        if not rows:
+            return None
+        row = rows[0]
+        return EditorSession(
+            id=row["id"],
+            email=row["email"],
+            created_at=_required_dt(row["created_at"]),
+            last_seen=_required_dt(row["last_seen"]),
+        )
+
+    def editor_sessions(self, email: str) -> list[EditorSession]:
+        """The open sessions of one editor, oldest first."""
+        rows = self._rows("SELECT * FROM editor_sessions WHERE email = ? ORDER BY created_at, id", [email])
+        return [
+            EditorSession(
+                id=r["id"],
+                email=r["email"],
+                created_at=_required_dt(r["created_at"]),
+                last_seen=_required_dt(r["last_seen"]),
+            )
+            for r in rows
+        ]
+
+    def touch_editor_session(self, session_id: str, now: datetime) -> None:
+        with self.write():
+            self.conn.execute("UPDATE editor_sessions SET last_seen = ? WHERE id = ?", (iso(now), session_id))
+
+    def delete_editor_session(self, session_id: str) -> None:
+        with self.write():
+            self.conn.execute("DELETE FROM editor_sessions WHERE id = ?", (session_id,))
+
+    def delete_editor_sessions(self, email: str) -> int:
+        """End every session of one editor; how many there were."""
+        with self.write():
+            return self.conn.execute("DELETE FROM editor_sessions WHERE email = ?", (email,)).rowcount
+
+    def purge_editor_sessions(self, *, created_before: datetime, seen_before: datetime) -> int:
+        """Delete the sessions that ended: opened before ``created_before`` or idle since ``seen_before``."""
+        with self.write():
+            return self.conn.execute(
+                "DELETE FROM editor_sessions WHERE created_at < ? OR last_seen < ?",
+                (iso(created_before), iso(seen_before)),
+            ).rowcount
+
     def rate_count(self, bucket: str, since: datetime) -> int:
         """How many events ``bucket`` has had since ``since``."""
         return int(
@@ -256,19 +320,55 @@ class ReportsStore(StoreBase):
             ).fetchone()[0]
         )
 
-    def rate_take(self, bucket: str, *, limit: int, since: datetime, now: datetime) -> bool:
-        """Record one event in ``bucket`` unless it already had ``limit`` since ``since`` (atomic)."""
+    def rate_times(self, bucket: str, since: datetime) -> list[datetime]:
+        """When ``bucket``'s events since ``since`` happened, oldest first."""
+        rows = self.conn.execute(
+            "SELECT at FROM rate_events WHERE bucket = ? AND at >= ? ORDER BY at", (bucket, iso(since))
+        )
+        return [_required_dt(r[0]) for r in rows]
+
+    def rate_buckets(self, prefix: str) -> dict[str, int]:
+        """The buckets whose name starts with ``prefix``, with how many events each holds."""
+        rows = self.conn.execute(
+            "SELECT bucket, count(*) FROM rate_events WHERE bucket >= ? AND bucket < ? GROUP BY bucket",
+            (prefix, prefix + "\U0010ffff"),
+        )
+        return {str(bucket): int(n) for bucket, n in rows}
+
+    def rate_add(self, bucket: str, now: datetime) -> int:
+        """Record one event in ``bucket`` (whatever the count): its id, to remove it again."""
         with self.write():
             # Forget what no limit can still need (windows are at most a day).
             self.conn.execute("DELETE FROM rate_events WHERE at < ?", (iso(now - timedelta(days=1)),))
+            cur = self.conn.execute("INSERT INTO rate_events (bucket, at) VALUES (?, ?)", (bucket, iso(now)))
+            return int(cur.lastrowid or 0)
+
+    def rate_take(self, bucket: str, *, limit: int, since: datetime, now: datetime) -> bool:
+        """Record one event in ``bucket`` unless it already had ``limit`` since ``since`` (atomic)."""
+        with self.write():
             if self.rate_count(bucket, since) >= limit:
                 return False
-            self.conn.execute("INSERT INTO rate_events (bucket, at) VALUES (?, ?)", (bucket, iso(now)))
+            self.rate_add(bucket, now)
             return True
 
-    def rate_clear(self, bucket: str) -> None:
+    def rate_remove(self, event_ids: Iterable[int]) -> None:
+        """Remove events recorded by ``rate_add``."""
         with self.write():
-            self.conn.execute("DELETE FROM rate_events WHERE bucket = ?", (bucket,))
+            self.conn.executemany("DELETE FROM rate_events WHERE rowid = ?", [(i,) for i in event_ids])
+
+    def rate_forget(self, bucket: str, count: int) -> int:
+        """Remove the ``count`` latest events of ``bucket``; how many there were."""
+        with self.write():
+            return self.conn.execute(
+                """DELETE FROM rate_events WHERE rowid IN (
+                     SELECT rowid FROM rate_events WHERE bucket = ? ORDER BY at DESC, rowid DESC LIMIT ?)""",
+                (bucket, count),
+            ).rowcount
+
+    def rate_clear(self, bucket: str) -> int:
+        """Remove every event of ``bucket``; how many there were."""
+        with self.write():
+            return self.conn.execute("DELETE FROM rate_events WHERE bucket = ?", (bucket,)).rowcount
 
     def unpublished_reports(self, month: Month) -> list[Report]:
         """Approved reports that no other published issue carries yet."""

@@ -13,7 +13,8 @@ import sqlite3
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from ..curate import title_key
+from ..text import title_key
+from .frozen import summary_texts_0007, title_key_0005
 
 MIGRATIONS = Migrations("curator")
 
@@ -244,14 +245,14 @@ def _m0004(db: sqlite_utils.Database) -> None:
 @MIGRATIONS(name="0005_items_match_keys")
 def _m0005(db: sqlite_utils.Database) -> None:
     # The title reduced to what identifies a story, and title + excerpt reduced
-    # the same way (curate.title_key: no accents, case or punctuation), stored so
+    # the same way (text.title_key: no accents, case or punctuation), stored so
     # that ranking and grouping thousands of candidates costs no text processing.
     db.conn.execute("ALTER TABLE items ADD COLUMN title_key TEXT NOT NULL DEFAULT ''")
     db.conn.execute("ALTER TABLE items ADD COLUMN match_text TEXT NOT NULL DEFAULT ''")
     rows = db.conn.execute("SELECT id, title, excerpt FROM items").fetchall()
     db.conn.executemany(
         "UPDATE items SET title_key = ?, match_text = ? WHERE id = ?",
-        [(title_key(t), match_text(t, e), i) for i, t, e in rows],
+        [(title_key_0005(t), f" {title_key_0005(t + ' ' + e)} ", i) for i, t, e in rows],
     )
 
 
@@ -285,14 +286,12 @@ def _m0007(db: sqlite_utils.Database) -> None:
     # words of trailing links (« Lire la suite »): both are made again from the stored
     # summaries, as fetching now makes them. (The entry hash does not change: no item
     # looks updated at the next fetch.)
-    from ..feeds import summary_texts
-
     rows = db.conn.execute("SELECT id, title, summary FROM items").fetchall()
     items: list[tuple[str, str, int]] = []
     search: list[tuple[int, str, str]] = []
     for item_id, title, summary in rows:
-        excerpt, text = summary_texts(summary)
-        items.append((excerpt, match_text(title, excerpt), item_id))
+        excerpt, text = summary_texts_0007(summary)
+        items.append((excerpt, f" {title_key_0005(title + ' ' + excerpt)} ", item_id))
         search.append((item_id, title, text or excerpt))
     db.conn.executemany("UPDATE items SET excerpt = ?, match_text = ? WHERE id = ?", items)
     db.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i, _t, _b in search])
@@ -300,7 +299,7 @@ def _m0007(db: sqlite_utils.Database) -> None:
 
 
 def match_text(title: str, excerpt: str) -> str:
-    """What keyword rules are matched against: `` word word … `` (see ``curate.title_key``)."""
+    """What keyword rules are matched against: `` word word … `` (see ``text.title_key``)."""
     return f" {title_key(title + ' ' + excerpt)} "
 
 
