@@ -46,4 +46,4 @@ bench: install
 	$(BIN)/python benchmarks/archive.py
 
 clean:
-	rm -rf $(VENV) demo drafts .pytest_cache
+	rm -rf $(VENV) demo drafts .pytest_cache .hypothesis test-artifacts

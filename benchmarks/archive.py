@@ -27,6 +27,7 @@ from curator import editorial
 from curator.archive import build_archive, publish_issue
 from curator.archive.writer import spare_of
 from curator.config import load_config
+from curator.ingest import save_entries
 from curator.models import Entry, Month
 from curator.store import Store
 
@@ -93,7 +94,7 @@ def fill_issue(store: Store, month: Month, rng: random.Random, items: int, labs:
             )
         )
     for source, entries in per_source.items():
-        store.save_entries(source, entries, now)
+        save_entries(store, source, entries, now)
     store.create_issue(month, f"Infolettre — {month}", now)
     refs = [
         i.id

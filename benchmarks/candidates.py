@@ -27,6 +27,7 @@ from _common import WORDS  # benchmarks/ is on sys.path when a script runs
 from curator import editorial
 from curator.config import parse_config
 from curator.demo import SAMPLE_CONFIG
+from curator.ingest import save_entries
 from curator.models import Entry, Month
 from curator.store import Store
 
@@ -65,7 +66,7 @@ def build(path: Path, n_items: int, n_sources: int = 50) -> tuple[Store, object]
                         published=start + timedelta(seconds=rng.random() * span),
                     )
                 )
-            store.save_entries(f"bench-{s}", entries, now)
+            save_entries(store, f"bench-{s}", entries, now)
     return store, config
 
 

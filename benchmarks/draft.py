@@ -29,6 +29,7 @@ from _common import WORDS  # benchmarks/ is on sys.path when a script runs
 from curator import editorial, render, typography, views
 from curator.config import load_config
 from curator.demo import SAMPLE_CONFIG
+from curator.ingest import save_entries
 from curator.models import Entry, Month
 from curator.store import Store
 
@@ -68,7 +69,7 @@ def build(directory: Path, items: int = 36, reports: int = 4, events: int = 3) -
             text=summary,
             published=datetime(2022, 1, 1 + n % 28, 9, tzinfo=UTC),
         )
-        store.save_entries(sources[n % 4], [entry], NOW)
+        save_entries(store, sources[n % 4], [entry], NOW)
     for n, item in enumerate(sorted(store.items(), key=lambda i: i.id)):
         note = (
             f"{sentence(rng, 12)} : [à lire](https://labs.example.org/fiches/{n}?fbclid=x)." if n % 2 else ""

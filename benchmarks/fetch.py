@@ -14,7 +14,7 @@ response, and prints four figures, each with its target:
    in memory in one process (with curator's own parser, ``parse_feed``);
 3. the CPU time (this process and its children) of a second fetch, where every
    source answers 304, divided by the first fetch's;
-4. the time to store the same entries with ``Store.save_entries`` (one
+4. the time to store the same entries with ``ingest.save_entries`` (one
    transaction, fresh database) divided by plain ``sqlite3`` ``executemany``
    of the same rows into an equivalent schema (the same tables, unique URL
    index and FTS5 index), in one transaction too.
@@ -445,9 +445,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from curator.config import Config, FetchSettings
     from curator.feeds import parse_feed
+    from curator.ingest import save_entries, update_sources
     from curator.models import Newsletter, Section, Source
     from curator.store import Store
-    from curator.update import update_sources
 
     n = args.feeds
     feeds = generate_feeds(n)
@@ -527,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
                 start = time.perf_counter()
                 with fresh.write():
                     for source_id, entries in rows:
-                        fresh.save_entries(source_id, entries, now)
+                        save_entries(fresh, source_id, entries, now)
                 store_times.append(time.perf_counter() - start)
                 stored = fresh.count("items")
             plain_times.append(

@@ -3,7 +3,7 @@
 Nothing here parses a feed or touches the database: :func:`fetch_one` turns a
 source's URL (and what the last fetch learnt: ETag, Last-Modified) into a
 :class:`Response` carrying the raw body, or raises :class:`FetchFailure` with a
-short ``kind`` and a one-line message. :mod:`curator.update` runs many of these
+short ``kind`` and a one-line message. :mod:`curator.ingest` runs many of these
 at once, bounded by a :class:`Limiter` (so many in all, a few per host).
 
 Everything a server sends is untrusted: the body is counted while it streams

@@ -1,12 +1,17 @@
-"""Shared fixtures: a real HTTP server on 127.0.0.1 serving feed files and scripted replies."""
+"""Shared fixtures: a real HTTP server on 127.0.0.1 serving feed files and scripted replies.
+Also the suite's rules: hypothesis without deadlines, and nothing written into the checkout."""
 
 from __future__ import annotations
 
 import asyncio
 import gzip as gzip_module
 import hashlib
+import os
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +22,116 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from hypothesis.configuration import set_hypothesis_home_dir
+
+from curator.ingest import save_entries
+
+# --- hypothesis: no deadlines, a fixed budget, nothing kept between runs --------------
+
+# A busy machine must not fail a test: how long an example takes is no property of the code.
+# No example database (so no .hypothesis/ in the checkout); a test may still set its own
+# max_examples. HYPOTHESIS_PROFILE (or --hypothesis-profile) picks another registered profile.
+hypothesis_settings.register_profile(
+    "ci",  # replaces Hypothesis's own "ci" profile: the same settings with CI=true and without
+    parent=hypothesis_settings.get_profile("default"),
+    deadline=None,
+    max_examples=100,
+    suppress_health_check=[HealthCheck.too_slow],
+    database=None,
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis's other files (its constants and Unicode caches) go to a temporary folder,
+    unless HYPOTHESIS_STORAGE_DIRECTORY says where."""
+    if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        home = tempfile.mkdtemp(prefix="curator-hypothesis-")
+        set_hypothesis_home_dir(home)
+        config.add_cleanup(lambda: shutil.rmtree(home, ignore_errors=True))
+
+
+# --- the checkout stays clean: a run that leaves new files in it fails ----------------
+
+ROOT = Path(__file__).resolve().parent.parent
+#: What may appear in the checkout during a run: the environment, tool caches, bytecode.
+_ALLOWED_TOP = (".venv/", ".ci/node/", ".pytest_cache/", ".ruff_cache/", ".mypy_cache/")
+_NEW_FILES = pytest.StashKey[list[str]]()
+_FILES_BEFORE = pytest.StashKey[set[str]]()
+
+
+def _checkout_files() -> set[str] | None:
+    """Untracked and ignored files of the checkout (None without git)."""
+    if not (ROOT / ".git").exists() or shutil.which("git") is None:
+        return None
+    exclude = [f":(exclude){p.rstrip('/')}" for p in _ALLOWED_TOP]
+    result = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(ROOT),
+            "status",
+            "--porcelain",
+            "-z",
+            "--untracked-files=all",
+            "--ignored",
+            "--",
+            ".",
+            *exclude,
+        ],
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        return None
+    return {
+        path
+        for line in result.stdout.decode("utf-8", "surrogateescape").split("\0")
+        if line[:3] in ("?? ", "!! ")
+        for path in [line[3:]]
+        if not path.startswith(_ALLOWED_TOP)
+        and "__pycache__" not in path.split("/")
+        and ".egg-info/" not in path
+    }
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if hasattr(session.config, "workerinput"):  # pytest-xdist: the controller checks
+        return
+    before = _checkout_files()
+    if before is not None:
+        session.config.stash[_FILES_BEFORE] = before
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.config.stash.get(_FILES_BEFORE, None)
+    after = _checkout_files() if before is not None else None
+    if before is None or after is None:
+        return
+    new = sorted(after - before)
+    if os.environ.get("CURATOR_REGEN") == "1":  # asked for: the expected outputs are rewritten
+        new = [p for p in new if not p.startswith("tests/data/")]
+    if new:
+        session.config.stash[_NEW_FILES] = new
+        if session.exitstatus == pytest.ExitCode.OK:  # an interrupted or failed run keeps its status
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    new = config.stash.get(_NEW_FILES, [])
+    if new:
+        terminalreporter.write_sep("=", "tests wrote into the checkout", red=True, bold=True)
+        terminalreporter.write_line(
+            f"{len(new)} new file(s) in {ROOT} (tests must write under tmp_path):", red=True
+        )
+        for path in new[:50]:
+            terminalreporter.write_line(f"  {path}")
+        if len(new) > 50:
+            terminalreporter.write_line(f"  … and {len(new) - 50} more")
+        terminalreporter.write_line("(files you created yourself during the run count too: run again)")
+
 
 # --- a real HTTP server on 127.0.0.1, for the fetch and update tests ---------------
 
@@ -382,7 +497,7 @@ def make_email_issue(
             text=summary,
             published=datetime(2022, 1, 1 + n % 28, 9, tzinfo=UTC),
         )
-        store.save_entries(source, [entry], now)
+        save_entries(store, source, [entry], now)
         item = next(i for i in store.items(source=source) if i.title == title)
         note = (
             f"À lire avant le temps du lab : [la fiche pratique](https://labs.example.org/fiches/{n}?fbclid=abc)."
@@ -472,7 +587,7 @@ class ArchiveData:
             )
             for i, title in enumerate(titles)
         ]
-        self.store.save_entries("lab-normandie", entries, when)
+        save_entries(self.store, "lab-normandie", entries, when)
         ids = [i.id for i in self.store.items(source="lab-normandie") if i.title in titles]
         for item_id in sorted(ids):
             editorial.pick(self.store, self.config, m, str(item_id), when)
@@ -511,13 +626,13 @@ def make_archive_data(directory: Path) -> ArchiveData:
 
     months = [Month.parse(m) for m in ("2021-11", "2021-12", "2022-01", "2022-02")]
     for m in months:
-        store.save_entries(
-            "la27eregion", entries("veille", m, 3, "Design des politiques publiques"), m.start(UTC)
+        save_entries(
+            store, "la27eregion", entries("veille", m, 3, "Design des politiques publiques"), m.start(UTC)
         )
-        store.save_entries(
-            "lab-normandie", entries("normandie", m, 2, "L'atelier de co-développement"), m.start(UTC)
+        save_entries(
+            store, "lab-normandie", entries("normandie", m, 2, "L'atelier de co-développement"), m.start(UTC)
         )
-        store.save_entries("lab-110bis", entries("lab110", m, 1, "Temps du lab"), m.start(UTC))
+        save_entries(store, "lab-110bis", entries("lab110", m, 1, "Temps du lab"), m.start(UTC))
     hostile = Entry(
         key="hostile",
         url="javascript:window.__pwned=8",
@@ -527,7 +642,7 @@ def make_archive_data(directory: Path) -> ArchiveData:
         text="piégé",
         published=datetime(2022, 1, 9, tzinfo=UTC),
     )
-    store.save_entries("veille-education", [hostile], datetime(2022, 1, 9, tzinfo=UTC))
+    save_entries(store, "veille-education", [hostile], datetime(2022, 1, 9, tzinfo=UTC))
 
     def report(key: str, title: str, summary: str, body: str, link: str | None, lab: str | None) -> int:
         report_id, _ = store.add_report(
@@ -657,7 +772,7 @@ def page(browser: Any) -> Iterator[Any]:
         dialog.dismiss()
 
     page.on("dialog", on_dialog)
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)  # generous for a busy machine; a page that works answers at once
     try:
         yield page
     finally:

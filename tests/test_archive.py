@@ -28,6 +28,7 @@ from curator.archive.writer import SiteWriter, UnsafePathError
 from curator.cli import cli
 from curator.config import parse_config
 from curator.errors import ConfigError, UsageError
+from curator.ingest import save_entries
 from curator.models import Month
 
 NOW = datetime(2022, 2, 1, 9, tzinfo=UTC)
@@ -480,7 +481,7 @@ def test_an_item_updated_by_its_feed_rerenders_its_issue(archive_data: ArchiveDa
         text="x",
         published=item.published,
     )
-    archive_data.store.save_entries("lab-110bis", [entry], NOW)
+    save_entries(archive_data.store, "lab-110bis", [entry], NOW)
     report = build_archive(archive_data.store, archive_data.config, site, now=NOW)
     assert report.rendered_issues == ("2021-11",)
     assert "Temps du lab, titre corrigé" in (site / "2021-11/index.html").read_text()
@@ -664,7 +665,8 @@ def test_publish_issue_freezes_then_builds(archive_data: ArchiveData) -> None:
     from curator.models import Entry
 
     march = Month.parse("2022-03")
-    archive_data.store.save_entries(
+    save_entries(
+        archive_data.store,
         "la27eregion",
         [
             Entry(

@@ -93,7 +93,7 @@ def visit(browser: Any) -> Iterator[Any]:
                 "dialog", lambda dialog, page=page: (page.dialogs.append(dialog.message), dialog.dismiss())
             )
             page.on("pageerror", lambda error, page=page: page.errors.append(str(error)))
-            page.set_default_timeout(10_000)
+            page.set_default_timeout(30_000)  # generous for a busy machine
             pages[key] = page
         page = pages[key]
         page.dialogs, page.errors = [], []

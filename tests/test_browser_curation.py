@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from conftest import TEST_EDITOR_EMAIL, TEST_EDITOR_PASSWORD, serve_app
 
 from curator.cli import cli
+from curator.ingest import save_entries
 from curator.models import Entry
 from curator.store import Store
 
@@ -27,7 +28,8 @@ def site(make_app: Any, editor_account: Any) -> Iterator[tuple[str, Any]]:
     with Store.open(state.db_path) as store:
         store.sync_sources(state.config.sources, NOW)
         for source, prefix in (("la27eregion", "Veille"), ("lab-normandie", "Actualité")):
-            store.save_entries(
+            save_entries(
+                store,
                 source,
                 [
                     Entry(

@@ -1,6 +1,7 @@
 """The email as a reader sees it, in a real headless Chromium at phone (375 px) and desktop (600 px)
 widths, and in dark mode: nothing overflows, every item is there and visible, text stays readable.
-Screenshots are kept in test-artifacts/email/. The browser is the session's (conftest.py)."""
+Screenshots are kept in the session's temporary folder (pytest's basetemp, email-artifacts0/).
+The browser is the session's (conftest.py)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,17 @@ from curator import views
 from curator.render import render_email
 from curator.typography import typography
 
-ARTIFACTS = Path(__file__).parent.parent / "test-artifacts" / "email"
-
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def issue_email(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[str]]:
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the email and its screenshots are kept, to look at after a run (never the checkout)."""
+    return tmp_path_factory.mktemp("email-artifacts")
+
+
+@pytest.fixture(scope="module")
+def issue_email(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> tuple[str, list[str]]:
     """A 40-item issue (hostile title, reports, agenda, logo): its HTML and its headings in order."""
     store, config, month = make_email_issue(
         tmp_path_factory.mktemp("email"),
@@ -33,8 +38,7 @@ def issue_email(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[str
     rendered = render_email(view, config, now=EMAIL_NOW)
     store.close()
     titles = [typography(p.title) for p in view.picks] + [typography(e.title) for e in view.events]
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "email.html").write_text(rendered.html, encoding="utf-8")
+    (artifacts / "email.html").write_text(rendered.html, encoding="utf-8")
     return rendered.html, titles
 
 
@@ -58,7 +62,7 @@ BOXES = """(selector) => [...document.querySelectorAll(selector)].map(e => {
 
 @pytest.mark.parametrize("width", [375, 600])
 def test_no_horizontal_overflow_and_every_item_visible(
-    browser: Any, issue_email: tuple[str, list[str]], width: int
+    browser: Any, issue_email: tuple[str, list[str]], artifacts: Path, width: int
 ) -> None:
     html, titles = issue_email
     page = open_email(browser, html, width)
@@ -74,7 +78,7 @@ def test_no_horizontal_overflow_and_every_item_visible(
             if box["width"] > 0:
                 assert box["left"] >= -0.5 and box["right"] <= width + 0.5, box
         page.get_by_role("link", name="Voir cette infolettre en ligne").first.scroll_into_view_if_needed()
-        page.screenshot(path=str(ARTIFACTS / f"email-{width}px.png"), full_page=True)
+        page.screenshot(path=str(artifacts / f"email-{width}px.png"), full_page=True)
     finally:
         page.context.close()
 
@@ -100,13 +104,15 @@ CONTRAST = """() => {
 }"""
 
 
-def test_colours_stay_readable_in_dark_mode(browser: Any, issue_email: tuple[str, list[str]]) -> None:
+def test_colours_stay_readable_in_dark_mode(
+    browser: Any, issue_email: tuple[str, list[str]], artifacts: Path
+) -> None:
     html, _titles = issue_email
     page = open_email(browser, html, 600, color_scheme="dark")
     try:
         assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
         low = [c for c in page.evaluate(CONTRAST) if c["ratio"] < 4.5]
         assert low == [], low  # WCAG AA for every piece of text
-        page.screenshot(path=str(ARTIFACTS / "email-600px-dark.png"))
+        page.screenshot(path=str(artifacts / "email-600px-dark.png"))
     finally:
         page.context.close()

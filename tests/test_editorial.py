@@ -17,6 +17,7 @@ from curator.cli import cli
 from curator.config import parse_config
 from curator.demo import SAMPLE_CONFIG
 from curator.errors import ConflictError, UsageError
+from curator.ingest import save_entries
 from curator.models import Entry, Month
 from curator.store import Store
 
@@ -50,8 +51,8 @@ def _entries(n: int, prefix: str) -> list[Entry]:
 def store(tmp_path: Path, config) -> Store:  # type: ignore[no-untyped-def]
     s = Store.open(tmp_path / "c.db")
     s.sync_sources(config.sources, NOW)
-    s.save_entries("la27eregion", _entries(6, "v"), NOW)
-    s.save_entries("lab-normandie", _entries(4, "n"), NOW)
+    save_entries(s, "la27eregion", _entries(6, "v"), NOW)
+    save_entries(s, "lab-normandie", _entries(4, "n"), NOW)
     return s
 
 
@@ -145,7 +146,8 @@ def test_a_move_that_changes_nothing_leaves_the_issue_alone(store: Store, config
 
 
 def test_candidates_group_duplicates_and_filter(store: Store, config) -> None:  # type: ignore[no-untyped-def]
-    store.save_entries(
+    save_entries(
+        store,
         "veille-education",
         [
             Entry(
@@ -227,12 +229,12 @@ ops = st.lists(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(ops=ops)
 def test_positions_stay_one_to_n(tmp_path_factory, config, ops) -> None:  # type: ignore[no-untyped-def]
     store = Store.open(tmp_path_factory.mktemp("h") / "c.db")
     store.sync_sources(config.sources, NOW)
-    store.save_entries("la27eregion", _entries(6, "v"), NOW)
+    save_entries(store, "la27eregion", _entries(6, "v"), NOW)
     ids = _ids(store, "la27eregion")
     for op, index, section, position in ops:
         ref = ids[index]

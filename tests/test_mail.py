@@ -80,10 +80,11 @@ def smtpd() -> Iterator[tuple[Inbox, SmtpSettings]]:
         port=_free_port(),
         authenticator=inbox.authenticate,
         auth_require_tls=False,
+        ready_timeout=30,  # the default, 5 s, is short on a busy machine
     )
     controller.start()
     try:
-        yield inbox, SmtpSettings(host="127.0.0.1", port=controller.port, timeout=10)
+        yield inbox, SmtpSettings(host="127.0.0.1", port=controller.port, timeout=30)
     finally:
         controller.stop()
 

@@ -10,6 +10,7 @@ import pytest
 import sqlite_utils
 
 from curator.errors import StoreError
+from curator.ingest import save_entries
 from curator.models import Entry, Month, Source
 from curator.store import MIGRATIONS, Store
 
@@ -74,10 +75,10 @@ def test_item_sources_are_kept_on_the_row_across_an_upgrade(tmp_path: Path) -> N
     db.conn.close()
     with Store.open(path) as store:
         assert store.item(1).sources == ("b", "a")  # first seen first
-        store.save_entries("c", [entry("k3", "Partagé", "https://o.example/1")], NOW)
-        store.save_entries("a", [entry("k4", "Partagé", "https://o.example/1")], NOW)  # a second key of a
+        save_entries(store, "c", [entry("k3", "Partagé", "https://o.example/1")], NOW)
+        save_entries(store, "a", [entry("k4", "Partagé", "https://o.example/1")], NOW)  # a second key of a
         assert store.item(1).sources == ("b", "a", "c")
-        store.save_entries("c", [entry("n1", "Nouveau", "https://o.example/2")], NOW)
+        save_entries(store, "c", [entry("n1", "Nouveau", "https://o.example/2")], NOW)
         assert [i.sources for i in store.items(source="c")] == [("c",), ("b", "a", "c")]
         with store.write():
             store.conn.execute("DELETE FROM item_sources WHERE source_id = 'b'")
@@ -143,7 +144,7 @@ def test_sync_sources_adds_changes_and_disables(store: Store) -> None:
         NOW,
     )
     assert result.added == ("c",) and result.changed == ("a",) and result.removed == ("b",)
-    store.save_entries("a", [entry("1")], NOW)
+    save_entries(store, "a", [entry("1")], NOW)
     store.sync_sources([Source(id="c", url="https://c.example/")], NOW)
     states = {s.id: s for s in store.sources(include_removed=True)}
     assert not states["a"].enabled and states["a"].status == "disabled"
@@ -152,27 +153,27 @@ def test_sync_sources_adds_changes_and_disables(store: Store) -> None:
 
 
 def test_identity_update_and_cross_source_dedup(store: Store) -> None:
-    r = store.save_entries("a", [entry("g1", "Un", "https://x.example/1"), entry("g2", "Deux")], NOW)
+    r = save_entries(store, "a", [entry("g1", "Un", "https://x.example/1"), entry("g2", "Deux")], NOW)
     assert (r.new, r.updated) == (2, 0)
-    r = store.save_entries("a", [entry("g1", "Un", "https://x.example/1"), entry("g2", "Deux")], NOW)
+    r = save_entries(store, "a", [entry("g1", "Un", "https://x.example/1"), entry("g2", "Deux")], NOW)
     assert (r.new, r.updated) == (0, 0)
     later = NOW + timedelta(hours=1)
-    r = store.save_entries("a", [entry("g1", "Un (mis à jour)", "https://x.example/1")], later)
+    r = save_entries(store, "a", [entry("g1", "Un (mis à jour)", "https://x.example/1")], later)
     assert (r.new, r.updated) == (0, 1)
-    r = store.save_entries("b", [entry("other-guid", "Un, ailleurs", "https://x.example/1")], later)
+    r = save_entries(store, "b", [entry("other-guid", "Un, ailleurs", "https://x.example/1")], later)
     assert (r.new, r.updated) == (0, 0)  # linked, but source "a" brought it first and owns its text
     items = {i.url: i for i in store.items()}
     assert items["https://x.example/1"].sources == ("a", "b")
     assert items["https://x.example/1"].title == "Un (mis à jour)"
     assert store.count("items") == 2
     for _ in range(2):  # fetching both again rewrites nothing
-        ra = store.save_entries("a", [entry("g1", "Un (mis à jour)", "https://x.example/1")], later)
-        rb = store.save_entries("b", [entry("other-guid", "Un, ailleurs", "https://x.example/1")], later)
+        ra = save_entries(store, "a", [entry("g1", "Un (mis à jour)", "https://x.example/1")], later)
+        rb = save_entries(store, "b", [entry("other-guid", "Un, ailleurs", "https://x.example/1")], later)
         assert (ra.updated, rb.updated) == (0, 0)
 
 
 def _saved(store: Store, source: str, entries: list[Entry], now: datetime) -> tuple[int, int]:
-    r = store.save_entries(source, entries, now)
+    r = save_entries(store, source, entries, now)
     return r.new, r.updated
 
 
@@ -180,7 +181,7 @@ def test_a_link_that_changes_to_the_url_of_a_new_entry_is_stored_without_failing
     """An entry's link corrected to the URL that another entry of the same fetch also has:
     the fetch must store, not fail on the unique URL (and roll the whole feed back every time).
     Two entries of one feed with one URL and distinct ids are two articles (issue 10)."""
-    store.save_entries("a", [entry("k1", "Premier", "https://x.example/old")], NOW)
+    save_entries(store, "a", [entry("k1", "Premier", "https://x.example/old")], NOW)
     later = NOW + timedelta(hours=1)
     corrected = [
         entry("k1", "Premier (corrigé)", "https://x.example/new"),
@@ -231,7 +232,7 @@ def test_an_item_whose_url_becomes_shared_is_no_longer_a_merge_target(store: Sto
 
 def test_a_url_given_up_by_an_item_is_free_for_a_new_entry(store: Store) -> None:
     """k1 moves from /old to /new while a new entry k3 is published at /old: two articles."""
-    store.save_entries("a", [entry("k1", "Premier", "https://x.example/old")], NOW)
+    save_entries(store, "a", [entry("k1", "Premier", "https://x.example/old")], NOW)
     later = NOW + timedelta(hours=1)
     feed = [
         entry("k1", "Premier", "https://x.example/new"),
@@ -244,7 +245,7 @@ def test_a_url_given_up_by_an_item_is_free_for_a_new_entry(store: Store) -> None
     ]
     assert _saved(store, "a", feed, later) == (0, 0)
     # The same when the new entry comes first in the feed: the stored entry moves first.
-    store.save_entries("b", [entry("m1", "Un", "https://z.example/old")], NOW)
+    save_entries(store, "b", [entry("m1", "Un", "https://z.example/old")], NOW)
     feed = [entry("m3", "Trois", "https://z.example/old"), entry("m1", "Un", "https://z.example/new")]
     assert _saved(store, "b", feed, later) == (1, 1)
     assert sorted((i.title, i.url) for i in store.items(source="b")) == [
@@ -255,7 +256,7 @@ def test_a_url_given_up_by_an_item_is_free_for_a_new_entry(store: Store) -> None
 
 
 def test_published_falls_back_to_first_seen(store: Store) -> None:
-    store.save_entries("a", [entry("1"), entry("2", published=datetime(2022, 1, 2, tzinfo=UTC))], NOW)
+    save_entries(store, "a", [entry("1"), entry("2", published=datetime(2022, 1, 2, tzinfo=UTC))], NOW)
     by_key = {i.title: i for i in store.items()}
     undated = next(i for i in store.items() if i.published_estimated)
     assert undated.published == NOW
@@ -263,7 +264,8 @@ def test_published_falls_back_to_first_seen(store: Store) -> None:
 
 
 def test_search_ignores_accents_and_case(store: Store) -> None:
-    store.save_entries(
+    save_entries(
+        store,
         "a",
         [entry("1", "Education et numérique"), entry("2", "ÉDUCATION populaire"), entry("3", "Autre chose")],
         NOW,
@@ -278,7 +280,8 @@ def test_search_ignores_accents_and_case(store: Store) -> None:
 
 
 def test_items_month_window(store: Store) -> None:
-    store.save_entries(
+    save_entries(
+        store,
         "a",
         [
             entry("dec", "Décembre", published=datetime(2021, 12, 31, 23, 30, tzinfo=UTC)),

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from conftest import WebClient
 
+from curator.ingest import save_entries
 from curator.models import Entry, Month
 
 JAN = Month.parse("2022-01")
@@ -21,7 +22,8 @@ pytestmark = pytest.mark.usefixtures("fast_passwords")
 def logged_in(web: WebClient, editor_account: Any) -> WebClient:
     with web.store() as store:
         store.sync_sources(web.app.extensions["curator"].config.sources, NOW)
-        store.save_entries(
+        save_entries(
+            store,
             "la27eregion",
             [
                 Entry(

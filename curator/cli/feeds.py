@@ -25,7 +25,7 @@ from .common import MONTH, State, _now, echo, pass_state, print_json
 @pass_state
 def fetch(state: State, source_ids: tuple[str, ...], concurrency: int | None, quiet: bool) -> None:
     """Fetch the enabled sources and store their new items."""
-    from ..update import update_sources
+    from ..ingest import update_sources
 
     config = state.config
     store = state.store

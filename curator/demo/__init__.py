@@ -68,9 +68,9 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> None:
 
     from .. import views
     from ..config import load_config
+    from ..ingest import update_sources
     from ..models import Month
     from ..store import Store
-    from ..update import update_sources
     from .issue import build_sample_issue
     from .reports import seed_demo_reports
 

@@ -11,7 +11,17 @@ sorts as it reads.
 
 from __future__ import annotations
 
-from .base import MMAP_SIZE, SaveResult, SyncResult, entry_hash, from_iso, fts_query, iso
+from .base import (
+    MMAP_SIZE,
+    EntryPlan,
+    SaveResult,
+    StoredItem,
+    SyncResult,
+    entry_hash,
+    from_iso,
+    fts_query,
+    iso,
+)
 from .issues import IssuesStore
 from .items import ItemsStore
 from .reports import ReportsStore
@@ -20,8 +30,10 @@ from .schema import MIGRATIONS, match_text
 __all__ = [
     "MIGRATIONS",
     "MMAP_SIZE",
+    "EntryPlan",
     "SaveResult",
     "Store",
+    "StoredItem",
     "SyncResult",
     "entry_hash",
     "from_iso",

@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
@@ -75,6 +75,34 @@ class SyncResult:
     added: tuple[str, ...]
     changed: tuple[str, ...]
     removed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """What deciding about a feed's entries needs to know of a stored item."""
+
+    id: int
+    url: str | None
+    url_shared: bool  # several entries of its feed share its URL: it owns no URL
+    content_hash: str
+    owner: str | None  # the source that brought it first, which says what it shows
+
+
+@dataclass
+class EntryPlan:
+    """What a source's entries mean for the store (``ingest.plan_entries``), for the store to apply.
+
+    New items have negative ids (-1, -2…) in the plan; the store gives them theirs.
+    """
+
+    #: (temporary id, entry, content hash, url shared)
+    new: list[tuple[int, Entry, str, bool]] = field(default_factory=list)
+    #: (entry key, existing item id): the same article as an item already stored
+    links: list[tuple[str, int]] = field(default_factory=list)
+    #: (item id, entry, content hash, its URL, url shared)
+    updates: list[tuple[int, Entry, str, str | None, bool]] = field(default_factory=list)
+    #: items whose URL the feed now shares between several entries
+    now_shared: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,13 @@ from ..errors import NotFoundError
 from ..models import Entry, Item, Month, Source, SourceState
 from ..text import title_key
 from .base import (
+    EntryPlan,
     SaveResult,
     StoreBase,
+    StoredItem,
     SyncResult,
     _chunks,
     _required_dt,
-    entry_hash,
     from_iso,
     fts_query,
     iso,
@@ -183,176 +184,112 @@ class ItemsStore(StoreBase):
 
     # items
 
-    def save_entries(self, source_id: str, entries: Sequence[Entry], now: datetime) -> SaveResult:
-        """Store a source's entries: new ones added, changed ones updated, none duplicated.
+    def entry_state(
+        self, source_id: str, entries: Sequence[Entry]
+    ) -> tuple[dict[str, StoredItem], dict[str, StoredItem]]:
+        """What the store knows about a source's entries, for ``ingest.plan_entries``: the items
+        its entry keys stand for, and the items that own one of the entries' URLs (those whose
+        URL no feed shares)."""
+        by_key: dict[str, StoredItem] = {}
+        keys = list(dict.fromkeys(e.key for e in entries))
+        for chunk in _chunks(keys, 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"""SELECT l.entry_key, i.id, i.url, i.url_shared, i.content_hash, i.sources
+                    FROM item_sources l JOIN items i ON i.id = l.item_id
+                    WHERE l.source_id = ? AND l.entry_key IN ({marks})""",
+                [source_id, *chunk],
+            )
+            for key, *item in rows:
+                by_key[key] = _stored(*item)
+        by_url: dict[str, StoredItem] = {}
+        urls = list(dict.fromkeys(e.url for e in entries if e.url))
+        for chunk in _chunks(urls, 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"""SELECT id, url, url_shared, content_hash, sources FROM items
+                    WHERE url_shared = 0 AND url IN ({marks})""",
+                chunk,
+            )
+            for row in rows:
+                item = _stored(*row)
+                by_url[str(item.url)] = item
+        return by_key, by_url
 
-        An entry is matched first by (source, entry key), then by normalised URL,
-        so that the same article reached through two sources is stored once. A URL
-        that several entries of this feed share (with distinct keys: a podcast's
-        episodes all linking to the show's page, a monthly log page) identifies none
-        of them: those entries are items of their own (``url_shared``), never merged
-        by that URL, here or from another feed.
-        """
-        if not entries:
-            return SaveResult(0, 0)
+    def apply_entries(self, source_id: str, plan: EntryPlan, now: datetime) -> SaveResult:
+        """Write what ``ingest.plan_entries`` decided for a source's entries, in one transaction."""
         now_s = iso(now)
         assert now_s is not None
-        new = updated = 0
-        unique: dict[str, Entry] = {}
-        for e in entries:
-            unique.setdefault(e.key, e)  # the same entry twice in one feed: the first one
-        entries = list(unique.values())
-        url_keys: dict[str, int] = {}
-        for e in entries:
-            if e.url:
-                url_keys[e.url] = url_keys.get(e.url, 0) + 1
-        shared_urls = {url for url, n in url_keys.items() if n > 1}
         with self.write():
-            keys = [e.key for e in entries]
-            known: dict[str, int] = {}
-            for chunk in _chunks(keys, 500):
-                marks = ",".join("?" * len(chunk))
-                for key, item_id in self.conn.execute(
-                    f"SELECT entry_key, item_id FROM item_sources WHERE source_id = ? AND entry_key IN ({marks})",
-                    [source_id, *chunk],
-                ):
-                    known[key] = item_id
-            urls = [e.url for e in entries if e.url and e.key not in known and e.url not in shared_urls]
-            by_url: dict[str, tuple[int, str]] = {}
-            for chunk in _chunks(urls, 500):
-                marks = ",".join("?" * len(chunk))
-                for url, item_id, h in self.conn.execute(
-                    f"SELECT url, id, content_hash FROM items WHERE url_shared = 0 AND url IN ({marks})",
-                    chunk,
-                ):
-                    by_url[url] = (item_id, h)
-            hashes: dict[int, str] = {}
-            ids = list(known.values())
-            for chunk in _chunks(ids, 500):
-                marks = ",".join("?" * len(chunk))
-                for item_id, h in self.conn.execute(
-                    f"SELECT id, content_hash FROM items WHERE id IN ({marks})", chunk
-                ):
-                    hashes[item_id] = h
-            # Items stored before their URL was seen shared: never a merge target again.
-            now_shared = [(known[e.key],) for e in entries if e.url in shared_urls and e.key in known]
             self.conn.executemany(
-                "UPDATE items SET url_shared = 1 WHERE id = ? AND url_shared = 0", now_shared
+                "UPDATE items SET url_shared = 1 WHERE id = ? AND url_shared = 0",
+                [(item_id,) for item_id in plan.now_shared],
             )
-
-            # New items get their ids here (max + 1, as SQLite would: this
-            # transaction holds the write lock), so that they are written with
-            # one executemany per table rather than three statements each.
+            # Updates first: a URL an item gives up may be the one a new item takes.
+            for item_id, e, h, url, url_shared in plan.updates:
+                self._update_item(item_id, e, h, now_s, url=url, url_shared=url_shared)
+            # New items get their ids here (max + 1, as SQLite would: this transaction
+            # holds the write lock), so that they are written with one executemany per
+            # table rather than three statements each.
             next_id = int(self.conn.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0]) + 1
             new_rows: list[tuple[Any, ...]] = []
-            links: list[tuple[Any, ...]] = []
             texts: list[tuple[Any, ...]] = []
-            shared: list[tuple[int]] = []  # existing items linked to this source
-            claimed: set[int] = set()  # items an earlier entry of this feed stands for
-
-            def flush() -> None:
-                self.conn.executemany(
-                    """INSERT INTO items (id, url, url_shared, title, summary, excerpt, author, categories,
-                           published, published_estimated, first_seen, updated, content_hash, title_key,
-                           match_text, sources)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    new_rows,
-                )
-                self.conn.executemany(
-                    "INSERT OR IGNORE INTO item_sources (source_id, entry_key, item_id, first_seen) VALUES (?, ?, ?, ?)",
-                    links,
-                )
-                self.conn.executemany("INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)", texts)
-                self.conn.executemany(
-                    f"UPDATE items SET sources = {_ITEM_SOURCES_OF.format(id='?1')} WHERE id = ?1", shared
-                )
-                new_rows.clear()
-                links.clear()
-                texts.clear()
-                shared.clear()
-
-            # Entries already stored first (stable: feed order otherwise), so that a URL one
-            # of them gives up is free for a new entry of this feed rather than taken for it.
-            for e in sorted(entries, key=lambda e: e.key not in known):
-                h = entry_hash(e)
-                url_shared = e.url in shared_urls
-                item_id = known.get(e.key)
-                if item_id is None and e.url and not url_shared and e.url in by_url:
-                    item_id, old_hash = by_url[e.url]
-                    hashes[item_id] = old_hash
-                    links.append((source_id, e.key, item_id, now_s))
-                    shared.append((item_id,))
-                    known[e.key] = item_id
-                if item_id is None:
-                    item_id = next_id
-                    next_id += 1
-                    published = iso(e.published) or now_s
-                    new_rows.append(
-                        (
-                            item_id,
-                            e.url,
-                            int(url_shared),
-                            e.title,
-                            e.summary,
-                            e.excerpt,
-                            e.author,
-                            json.dumps(list(e.categories), ensure_ascii=False),
-                            published,
-                            int(e.published is None),
-                            now_s,
-                            iso(e.updated) or published,
-                            h,
-                            title_key(e.title),
-                            match_text(e.title, e.excerpt),
-                            source_id,
-                        )
+            links: list[tuple[Any, ...]] = []
+            for _temp_id, e, h, url_shared in plan.new:
+                item_id = next_id
+                next_id += 1
+                published = iso(e.published) or now_s
+                new_rows.append(
+                    (
+                        item_id,
+                        e.url,
+                        int(url_shared),
+                        e.title,
+                        e.summary,
+                        e.excerpt,
+                        e.author,
+                        json.dumps(list(e.categories), ensure_ascii=False),
+                        published,
+                        int(e.published is None),
+                        now_s,
+                        iso(e.updated) or published,
+                        h,
+                        title_key(e.title),
+                        match_text(e.title, e.excerpt),
+                        source_id,
                     )
-                    links.append((source_id, e.key, item_id, now_s))
-                    texts.append((item_id, e.title, e.text or e.excerpt))
-                    if e.url and not url_shared:
-                        by_url[e.url] = (item_id, h)
-                    known[e.key] = item_id
-                    hashes[item_id] = h
-                    new += 1
-                    claimed.add(item_id)
-                elif item_id in claimed:
-                    # Two entries of this feed are one article (one URL): the first one in
-                    # the feed says what it shows, or every fetch would rewrite it twice.
-                    continue
-                elif hashes.get(item_id) != h:
-                    claimed.add(item_id)
-                    flush()  # the row to update may be one written by this call
-                    if self._owner(item_id) not in (None, source_id):
-                        # An article shared with another source: the source that brought it
-                        # first owns what it shows, or each fetch would rewrite it in turn.
-                        continue
-                    before = self.conn.execute("SELECT url FROM items WHERE id = ?", (item_id,)).fetchone()
-                    self._update_item(item_id, e, h, now_s, url_shared=url_shared)
-                    hashes[item_id] = h
-                    updated += 1
-                    after = self.conn.execute("SELECT url FROM items WHERE id = ?", (item_id,)).fetchone()
-                    if before[0] != after[0]:
-                        # Its link changed: a later entry with the old URL is another article,
-                        # and one with the new URL is this one.
-                        if before[0] and by_url.get(before[0], (None,))[0] == item_id:
-                            del by_url[before[0]]
-                        if after[0] and not url_shared:
-                            by_url[after[0]] = (item_id, h)
-                else:
-                    claimed.add(item_id)
-            flush()
-        return SaveResult(new, updated)
+                )
+                links.append((source_id, e.key, item_id, now_s))
+                texts.append((item_id, e.title, e.text or e.excerpt))
+            self.conn.executemany(
+                """INSERT INTO items (id, url, url_shared, title, summary, excerpt, author, categories,
+                       published, published_estimated, first_seen, updated, content_hash, title_key,
+                       match_text, sources)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                new_rows,
+            )
+            links += [(source_id, key, item_id, now_s) for key, item_id in plan.links]
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO item_sources (source_id, entry_key, item_id, first_seen) VALUES (?, ?, ?, ?)",
+                links,
+            )
+            self.conn.executemany("INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)", texts)
+            self.conn.executemany(
+                f"UPDATE items SET sources = {_ITEM_SOURCES_OF.format(id='?1')} WHERE id = ?1",
+                [(item_id,) for item_id in dict.fromkeys(item_id for _key, item_id in plan.links)],
+            )
+        return SaveResult(len(plan.new), len(plan.updates))
 
-    def _owner(self, item_id: int) -> str | None:
-        row = self.conn.execute("SELECT sources FROM items WHERE id = ?", (item_id,)).fetchone()
-        return str(row[0]).split("\x1f")[0] if row and row[0] else None
-
-    def _update_item(self, item_id: int, e: Entry, h: str, now_s: str, *, url_shared: bool = False) -> None:
+    def _update_item(
+        self, item_id: int, e: Entry, h: str, now_s: str, *, url: str | None, url_shared: bool
+    ) -> None:
         sets = (
-            "title = ?, summary = ?, excerpt = ?, author = ?, categories = ?, updated = ?, content_hash = ?"
-            ", title_key = ?, match_text = ?"
+            "url = ?, url_shared = ?, title = ?, summary = ?, excerpt = ?, author = ?, categories = ?"
+            ", updated = ?, content_hash = ?, title_key = ?, match_text = ?"
         )
         params: list[Any] = [
+            url,
+            int(url_shared),
             e.title,
             e.summary,
             e.excerpt,
@@ -366,17 +303,6 @@ class ItemsStore(StoreBase):
         if e.published is not None:
             sets += ", published = ?, published_estimated = 0"
             params.append(iso(e.published))
-        if e.url and url_shared:
-            sets += ", url = ?, url_shared = 1"
-            params.append(e.url)
-        elif e.url:
-            # Keep the URL unless another item already owns it (an item whose URL is
-            # shared by several entries of its feed owns nothing).
-            sets += (
-                ", url = coalesce((SELECT ? WHERE NOT EXISTS (SELECT 1 FROM items"
-                " WHERE url = ? AND url_shared = 0 AND id != ?)), url)"
-            )
-            params += [e.url, e.url, item_id]
         self.conn.execute(f"UPDATE items SET {sets} WHERE id = ?", [*params, item_id])
         self.conn.execute("DELETE FROM items_fts WHERE rowid = ?", (item_id,))
         self.conn.execute(
@@ -476,3 +402,10 @@ class ItemsStore(StoreBase):
             for row in self._rows(self._ITEM_SELECT + f" WHERE items.id IN ({marks})", list(chunk)):
                 found[row["id"]] = self._item(row)
         return found
+
+
+def _stored(
+    item_id: int, url: str | None, url_shared: int, content_hash: str, sources: str | None
+) -> StoredItem:
+    owner = sources.split("\x1f")[0] if sources else None
+    return StoredItem(item_id, url, bool(url_shared), content_hash, owner)

@@ -1,4 +1,4 @@
-"""Experience reports, their moderation log, editors and rate limits."""
+"""Experience reports, their moderation log, editors, their sessions and rate limits."""
 
 from __future__ import annotations
 
@@ -277,19 +277,6 @@ class ReportsStore(StoreBase):
             created_at=_required_dt(row["created_at"]),
             last_seen=_required_dt(row["last_seen"]),
         )
-
-    def editor_sessions(self, email: str) -> list[EditorSession]:
-        """The open sessions of one editor, oldest first."""
-        rows = self._rows("SELECT * FROM editor_sessions WHERE email = ? ORDER BY created_at, id", [email])
-        return [
-            EditorSession(
-                id=r["id"],
-                email=r["email"],
-                created_at=_required_dt(r["created_at"]),
-                last_seen=_required_dt(r["last_seen"]),
-            )
-            for r in rows
-        ]
 
     def touch_editor_session(self, session_id: str, now: datetime) -> None:
         with self.write():

@@ -1,5 +1,10 @@
 """Fetch, parse and store every enabled source: the job behind ``curator fetch``.
 
+What a feed's entries mean for the store (a new item, an update, the same article as an
+item of another feed) is decided by :func:`plan_entries`, a pure function over what the
+store knows; the store only applies the plan (:func:`save_entries` does both, in one
+transaction).
+
 One run is a pipeline with three stages, so that none holds the others back:
 
 * the network, in an asyncio loop (:mod:`curator.fetch`): many sources at once,
@@ -31,7 +36,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
@@ -42,10 +47,10 @@ import httpx
 from .config import Config, FetchSettings
 from .errors import ParseError, StoreError, UsageError
 from .fetch import FetchFailure, Limiter, Response, fetch_one, make_client
-from .models import ParsedFeed, SourceState
-from .store import Store
+from .models import Entry, ParsedFeed, SourceState
+from .store import EntryPlan, SaveResult, Store, StoredItem, entry_hash
 
-__all__ = ["KINDS", "SourceResult", "UpdateSummary", "update_sources"]
+__all__ = ["KINDS", "SourceResult", "UpdateSummary", "plan_entries", "save_entries", "update_sources"]
 
 Outcome = Literal["new", "updated", "unchanged", "failed", "skipped"]
 
@@ -226,6 +231,103 @@ def _run_coroutine(coroutine: Coroutine[Any, Any, None]) -> None:
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="curator-fetch") as thread:
         thread.submit(asyncio.run, coroutine).result()
+
+
+# --- what a feed's entries mean for the store ----------------------------------------
+
+
+def save_entries(store: Store, source_id: str, entries: Sequence[Entry], now: datetime) -> SaveResult:
+    """Store a source's entries, in one transaction: new ones added, changed ones updated,
+    none duplicated (see :func:`plan_entries`)."""
+    if not entries:
+        return SaveResult(0, 0)
+    with store.write():
+        by_key, by_url = store.entry_state(source_id, entries)
+        plan = plan_entries(source_id, entries, by_key, by_url)
+        return store.apply_entries(source_id, plan, now)
+
+
+def plan_entries(
+    source_id: str,
+    entries: Sequence[Entry],
+    by_key: Mapping[str, StoredItem],
+    by_url: Mapping[str, StoredItem],
+) -> EntryPlan:
+    """Decide what a source's entries mean for the store; pure.
+
+    ``by_key`` holds the items this source's entry keys already stand for, ``by_url`` the
+    items that own one of the entries' URLs (those whose URL no feed shares). An entry is
+    matched first by its key, then by its URL, so that the same article reached through
+    two feeds is stored once. A URL that several entries of this feed share, with
+    distinct keys (a podcast's episodes all linking to the show's page, a monthly log
+    page), identifies none of them: those entries are items of their own, never merged
+    by that URL, here or from another feed. An item shared with another source is shown
+    as the source that brought it first says; two entries of one feed that stand for one
+    item (an old merge) are shown as the first says.
+    """
+    unique: dict[str, Entry] = {}
+    for e in entries:
+        unique.setdefault(e.key, e)  # the same entry twice in one feed: the first one
+    counts: dict[str, int] = {}
+    for e in unique.values():
+        if e.url:
+            counts[e.url] = counts.get(e.url, 0) + 1
+    shared_urls = {url for url, n in counts.items() if n > 1}
+
+    items: dict[int, StoredItem] = {i.id: i for i in (*by_key.values(), *by_url.values())}
+    owner_of_url: dict[str, int] = {url: item.id for url, item in by_url.items()}
+    hashes = {i.id: i.content_hash for i in items.values()}
+    key_item = {key: item.id for key, item in by_key.items()}
+    plan = EntryPlan()
+    plan.now_shared.extend(
+        sorted({key_item[e.key] for e in unique.values() if e.url in shared_urls and e.key in key_item})
+    )
+    claimed: set[int] = set()  # items an earlier entry of this feed stands for
+    next_new = -1  # new items are numbered -1, -2…; the store gives them their ids
+
+    # Entries already stored first (stable: feed order otherwise), so that a URL one
+    # of them gives up is free for a new entry of this feed rather than taken for it.
+    for e in sorted(unique.values(), key=lambda e: e.key not in key_item):
+        h = entry_hash(e)
+        shared = e.url in shared_urls
+        item_id = key_item.get(e.key)
+        if item_id is None and e.url and not shared and e.url in owner_of_url:
+            item_id = owner_of_url[e.url]  # the same article, from another feed or a new key
+            plan.links.append((e.key, item_id))
+            key_item[e.key] = item_id
+        if item_id is None:
+            item_id, next_new = next_new, next_new - 1
+            plan.new.append((item_id, e, h, shared))
+            if e.url and not shared:
+                owner_of_url[e.url] = item_id
+            key_item[e.key] = item_id
+            hashes[item_id] = h
+            claimed.add(item_id)
+            continue
+        if item_id in claimed:
+            continue  # two entries of this feed stand for one item: the first one says
+        claimed.add(item_id)
+        if hashes.get(item_id) == h:
+            continue
+        item = items.get(item_id)
+        if item is not None and item.owner not in (None, source_id):
+            continue  # shared with another source, which brought it first: it says what it shows
+        old_url = item.url if item is not None else e.url
+        url, url_shared = old_url, item.url_shared if item is not None else shared
+        if e.url and shared:
+            url, url_shared = e.url, True
+        elif e.url and owner_of_url.get(e.url, item_id) == item_id:
+            url, url_shared = e.url, False
+        plan.updates.append((item_id, e, h, url, url_shared))
+        hashes[item_id] = h
+        if url != old_url:
+            # Its link changed: a later entry with the old URL is another article,
+            # and one with the new URL is this one.
+            if old_url and owner_of_url.get(old_url) == item_id:
+                del owner_of_url[old_url]
+            if url and not url_shared:
+                owner_of_url[url] = item_id
+    return plan
 
 
 # --- one run --------------------------------------------------------------------
@@ -426,7 +528,7 @@ class _Run:
                 elapsed=done.elapsed,
             )
         parsed = done.parsed
-        saved = self.store.save_entries(source.id, parsed.entries, now)
+        saved = save_entries(self.store, source.id, parsed.entries, now)
         self.store.record_fetch(
             source.id,
             status="ok",

@@ -23,9 +23,9 @@ from curator import feeds
 from curator.config import Config, FetchSettings
 from curator.errors import UsageError
 from curator.fetch import Response
+from curator.ingest import POOL_AFTER_BODIES, SourceResult, UpdateSummary, _Parsers, update_sources
 from curator.models import Newsletter, ParsedFeed, Section, Source
 from curator.store import Store
-from curator.update import POOL_AFTER_BODIES, SourceResult, UpdateSummary, _Parsers, update_sources
 
 NOW = datetime(2024, 7, 1, 9, 0, tzinfo=UTC)
 # Generous timeouts (a busy machine must not fail a test); the slow server's own test is shorter.
@@ -363,14 +363,14 @@ def test_parser_crash_is_a_failure_of_that_source_only(
 def test_a_source_that_cannot_be_stored_does_not_sink_its_batch(
     store: Store, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = store.save_entries
+    real = store.apply_entries
 
     def picky(source_id: str, *args: object, **kw: object) -> object:
         if source_id == "a":
             raise ValueError("naive datetime given to the store")
         return real(source_id, *args, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store, "save_entries", picky)
+    monkeypatch.setattr(store, "apply_entries", picky)
     config = make_config(
         Source(id="a", url=feed_server.feed("/a", "rss20.xml")),
         Source(id="b", url=feed_server.feed("/b", "atom10.xml")),
@@ -490,7 +490,7 @@ KILLED_RUN = textwrap.dedent(
     from curator.config import Config, FetchSettings
     from curator.models import Newsletter, Section, Source
     from curator.store import Store
-    from curator.update import update_sources
+    from curator.ingest import update_sources
 
     def main() -> None:
         db, urls = sys.argv[1], json.loads(sys.argv[2])
