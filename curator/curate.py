@@ -9,7 +9,6 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from .errors import ConfigError
-from .models import make_ref, parse_ref  # noqa: F401  (the curation API names them too)
 from .text import title_key
 
 

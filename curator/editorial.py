@@ -19,7 +19,7 @@ from .errors import ConflictError, InUseError, NotFoundError, UsageError
 from .i18n import format_month
 from .models import Event, Issue, Item, Month, Pick, Report, Section, make_ref, parse_ref
 from .store import Store
-from .text import clean_text
+from .text import clean_text, title_key
 from .urls import normalise_url
 
 
@@ -195,12 +195,12 @@ def candidates(
                 mask,
             )
         )
-    wanted = curate.title_key(search) if search else ""
+    wanted = title_key(search) if search else ""
     for report in store.unpublished_reports(month):
-        if wanted and wanted not in curate.title_key(f"{report.title} {report.summary} {report.body}"):
+        if wanted and wanted not in title_key(f"{report.title} {report.summary} {report.body}"):
             continue
         c = report_candidate(report, config)._replace(picked=picked.get(("report", report.id)))
-        keys.append(curate.title_key(c.title))
+        keys.append(title_key(c.title))
         raw.append(scorer(c, 1.0))
     grouped = curate.group_duplicates(raw, keys)
     # a group's head has more sources and duplicates than when it was scored alone

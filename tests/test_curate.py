@@ -11,11 +11,11 @@ from curator.curate import (
     CurationSettings,
     curation_settings,
     group_duplicates,
-    parse_ref,
     rank,
     score_candidate,
 )
 from curator.errors import ConfigError, UsageError
+from curator.models import parse_ref
 from curator.text import title_key
 
 NOW = datetime(2022, 1, 20, tzinfo=UTC)

@@ -287,7 +287,7 @@ def test_the_form_and_the_editor_forms_strip_what_breaks_the_email(web: WebClien
     )
     assert response.status_code == 303  # a message, not a 500
     page = web.client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "0001" in page
+    assert "entre les années 1900 et 2999" in page
 
 
 def test_every_distinct_entry_of_a_corpus_is_stored(curator: Curator, feed_server: FeedServer) -> None:

@@ -171,7 +171,7 @@ def reports_reject(state: State, report_id: int, reason: str) -> None:
 
 @click.group(cls=CuratorGroup)
 def editors() -> None:
-    """Manage who may log in to the editor area of the web app (add, list, remove)."""
+    """Manage who may log in to the editor area of the web app (add, list, remove, unlock)."""
 
 
 @editors.command("add")
@@ -179,7 +179,10 @@ def editors() -> None:
 @click.option("--update", is_flag=True, help="Change the password of an existing editor instead.")
 @pass_state
 def editors_add(state: State, email: str, update: bool) -> None:
-    """Create an editor; the password is asked twice (or read from CURATOR_EDITOR_PASSWORD)."""
+    """Create an editor; the password is asked twice (or read from CURATOR_EDITOR_PASSWORD).
+
+    With --update, the new password also ends every open session of the editor.
+    """
     import os
 
     from ..editors import MIN_PASSWORD_LENGTH, add_editor, normalise_email
@@ -196,9 +199,12 @@ def editors_add(state: State, email: str, update: bool) -> None:
             f"Password (at least {MIN_PASSWORD_LENGTH} characters)", hide_input=True, confirmation_prompt=True
         )
     editor = add_editor(state.store, email, password, _now(), update=update)
-    click.echo(
-        f"Editor {editor.email} {'updated' if update else 'added'}: they can log in at /editeur/connexion."
-    )
+    if update:
+        click.echo(
+            f"Editor {editor.email} updated: their open sessions ended; they log in again at /editeur/connexion."
+        )
+    else:
+        click.echo(f"Editor {editor.email} added: they can log in at /editeur/connexion.")
 
 
 @editors.command("list")
@@ -233,11 +239,30 @@ def editors_list(state: State, as_json: bool) -> None:
 @click.argument("email")
 @pass_state
 def editors_remove(state: State, email: str) -> None:
-    """Remove an editor; their open sessions end at their next request."""
+    """Remove an editor; their open sessions end at once."""
     from ..editors import remove_editor
 
     remove_editor(state.store, email)
     click.echo(f"Editor {email} removed.")
+
+
+@editors.command("unlock")
+@click.argument("email")
+@pass_state
+def editors_unlock(state: State, email: str) -> None:
+    """Let a locked-out editor log in again at once: forget the failed logins of EMAIL.
+
+    After too many failed logins an account is locked for the login window
+    (15 minutes by default); this lifts the lock before then, and the
+    failures of EMAIL stop counting against the addresses they came from.
+    """
+    from ..editors import normalise_email, unlock_editor
+
+    forgotten = unlock_editor(state.store, email)
+    if forgotten:
+        click.echo(f"Editor {normalise_email(email)} unlocked: {forgotten} failed logins forgotten.")
+    else:
+        click.echo(f"Editor {normalise_email(email)} had no failed logins to forget: nothing to unlock.")
 
 
 # --- the offline demo -----------------------------------------------------------

@@ -295,8 +295,12 @@ def _setup_errors(app: Flask) -> None:
 
     @app.errorhandler(405)
     def _not_allowed(exc: HTTPException) -> Any:
+        allowed = getattr(exc, "valid_methods", None)
         return error_page(
-            405, _("This action is not possible here"), _("Go back to the previous page and use its buttons.")
+            405,
+            _("This action is not possible here"),
+            _("Go back to the previous page and use its buttons."),
+            {"Allow": ", ".join(allowed)} if allowed else None,
         )
 
     @app.errorhandler(400)

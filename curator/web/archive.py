@@ -5,7 +5,8 @@ The folder is the one ``curator build`` writes (``archive: {out: …}``, else
 feeds and the search index are revalidated at each visit (``no-cache`` with
 ETag and Last-Modified, so an unchanged page costs a 304); the stylesheet and
 script are cached for an hour. The build's own files (``.curator/``) are never
-served.
+served. An address that only a form of the app may POST to (``/editeur/deconnexion``)
+is not the archive's: a GET there answers 405, not the archive's 404.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, redirect, request, send_file
 from markupsafe import escape
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
@@ -51,6 +53,7 @@ def archive_dir() -> Path:
 @bp.route("/", defaults={"path": ""})
 @bp.route("/<path:path>")
 def serve(path: str) -> Response:
+    _refuse_actions()
     root = archive_dir()
     if any(part.startswith(".") for part in path.split("/")):
         abort(404)
@@ -82,6 +85,19 @@ def serve(path: str) -> Response:
     )
     _cache_headers(response, file)
     return response
+
+
+def _refuse_actions() -> None:
+    """405 when the address is a POST route of the app: this catch-all must not hide it behind a 404."""
+    adapter = current_app.create_url_adapter(request)
+    if adapter is None:
+        return
+    try:
+        endpoint, _values = adapter.match(request.path, method="POST")
+    except HTTPException:
+        return
+    if endpoint != request.endpoint:
+        raise MethodNotAllowed(valid_methods=["POST"])
 
 
 def _cache_headers(response: Response, file: Path) -> None:

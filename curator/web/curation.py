@@ -19,7 +19,7 @@ from .. import editorial, views
 from ..errors import ConflictError, CuratorError, InUseError, NotFoundError, UsageError
 from ..models import Month
 from . import allow_own_scripts, get_store, state
-from .editor import _, bp
+from .editor import CONTROL_CHARACTERS, _, bp
 
 PAGE_SIZE = 50
 
@@ -38,18 +38,26 @@ def _version(name: str = "version") -> int | None:
         return None
 
 
-def _back(month: Month, anchor: str = "") -> Response:
+def _back(month: Month, anchor: str = "") -> str:
+    """Where to go after an action: the page of this issue the form names in ``retour``, else the issue."""
     target = request.form.get("retour", "")
-    if target.startswith(f"/editeur/numeros/{month}") and "//" not in target and "\\" not in target:
-        return redirect(target, code=303)
-    return redirect(url_for("editor.issue", month=str(month)) + anchor, code=303)
+    if (
+        target.startswith(f"/editeur/numeros/{month}")
+        and "//" not in target
+        and "\\" not in target
+        and not CONTROL_CHARACTERS.search(target)
+    ):
+        return target
+    return url_for("editor.issue", month=str(month)) + anchor
 
 
 def _run(month: Month, action: Any, success: str, anchor: str = "") -> Response:
     """Run a domain action, tell the editor what happened, and go back (Post/Redirect/Get).
 
     An action may return a message of its own (a text) to say instead of ``success``.
+    Where to go back is decided before the action runs.
     """
+    back = _back(month, anchor)
     try:
         said = action()
     except ConflictError as exc:
@@ -58,7 +66,7 @@ def _run(month: Month, action: Any, success: str, anchor: str = "") -> Response:
         flash(_("This could not be done: %(reason)s", reason=str(exc)), "error")
     else:
         flash(said if isinstance(said, str) else success, "success")
-    return _back(month, anchor)
+    return redirect(back, code=303)
 
 
 def _conflict_message(exc: ConflictError) -> str:
@@ -204,7 +212,7 @@ def move(month: str) -> Response:
     store = get_store()
 
     def action() -> str | None:
-        from ..curate import parse_ref
+        from ..models import parse_ref
 
         kind, ref_id = parse_ref(ref)
         current = store.pick_for(m, kind, ref_id)
@@ -249,7 +257,7 @@ def edit_pick(month: str, ref: str) -> Any:
     current = next((p for p in view.picks if p.ref == ref), None) if view else None
     if current is None:
         abort(404)
-    if request.method == "POST":
+    if request.method == "POST":  # GET and HEAD only show the form
         values = {k: request.form.get(k, "") for k in ("note", "title", "summary")}
         try:
             editorial.edit_pick(
@@ -319,9 +327,13 @@ def _when(name: str) -> datetime | None:
     if not day:
         return None
     try:
-        return datetime.fromisoformat(f"{day}T{time}")
+        when = datetime.fromisoformat(f"{day}T{time}")
     except ValueError:
         raise UsageError(_("Dates are written YYYY-MM-DD and times HH:MM.")) from None
+    low, high = editorial.EVENT_YEARS
+    if not low <= when.year <= high:
+        raise UsageError(_("Give a date between the years %(low)s and %(high)s.", low=low, high=high))
+    return when
 
 
 @bp.route("/numeros/<month>/evenements", methods=["POST"])

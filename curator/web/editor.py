@@ -2,18 +2,33 @@
 
 Every route of this blueprint except the login page requires a logged-in
 editor: the check runs before each request of the blueprint, so a route
-added later is protected too.
+added later is protected too. Sessions live in the database (the cookie
+holds a random token, the table its sha256): logging out, a new password or
+the removal of the editor ends them on the server, and they end after an
+idle time and an absolute lifetime. GET and HEAD only show; only POST acts.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from ..editors import LoginFailed, LoginLimit, TooManyAttempts, authenticate, session_token
+from ..editors import (
+    LoginBusy,
+    LoginFailed,
+    LoginLimit,
+    SessionLimit,
+    TooManyAttempts,
+    authenticate,
+    close_session,
+    normalise_email,
+    open_session,
+    session_editor,
+)
 from ..errors import ConflictError, InUseError, NotFoundError, UsageError
 from ..i18n import gettext
 from ..reports import (
@@ -48,6 +63,14 @@ def _see_other(endpoint: str, **values: Any) -> Response:
     return redirect(url_for(endpoint, **values), code=303)
 
 
+#: Where a page says to go back to, in its query or its form: checked before any view runs.
+TARGET_FIELDS = ("suivant", "retour")
+#: Characters no address may hold: a redirect to one would split the response's headers.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+#: What the session cookie keeps: the token of a session of the editor_sessions table.
+SESSION_KEY = "editor_session"
+
+
 def _safe_next(target: str | None) -> str | None:
     """``target`` if it is a page of the editor area on this site, else None."""
     if not target:
@@ -57,25 +80,49 @@ def _safe_next(target: str | None) -> str | None:
         parts.scheme
         or parts.netloc
         or "\\" in target
+        or CONTROL_CHARACTERS.search(target)
         or not parts.path.startswith(bp.url_prefix or "/editeur")
     ):
         return None
     return target
 
 
+def _session_limit() -> SessionLimit:
+    settings = state().settings
+    return SessionLimit(idle_hours=settings.session_hours, max_hours=settings.session_max_hours)
+
+
+def _logged_in() -> str | None:
+    """The email of the editor whose session the cookie holds, if it is still open on the server."""
+    return session_editor(get_store(), session.get(SESSION_KEY), now=state().now(), limit=_session_limit())
+
+
+def _client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+@bp.before_request
+def refuse_unsafe_targets() -> None:
+    # A line break in a redirect target is an attack, never a link of ours: refused
+    # before any view runs, so nothing is saved before the redirect would fail.
+    for name in TARGET_FIELDS:
+        if any(CONTROL_CHARACTERS.search(value) for value in request.values.getlist(name)):
+            abort(400)
+
+
 @bp.before_request
 def require_login() -> Response | None:
     if request.endpoint in OPEN_ENDPOINTS:
         return None
-    email = session.get("editor")
-    token = session.get("editor_token")
-    if email and token and token == session_token(get_store(), email):
+    email = _logged_in()
+    if email:
         g.editor = email
         return None
-    session.pop("editor", None)
-    session.pop("editor_token", None)
-    target = request.full_path.rstrip("?") if request.method == "GET" else None
-    return redirect(url_for("editor.login", suivant=target), code=303 if request.method == "POST" else 302)
+    for key in (SESSION_KEY, "editor", "editor_token"):  # the last two: cookies of older versions
+        session.pop(key, None)
+    showing = request.method in ("GET", "HEAD")
+    target = request.full_path.rstrip("?") if showing else None
+    return redirect(url_for("editor.login", suivant=target), code=302 if showing else 303)
 
 
 @bp.after_request
@@ -88,8 +135,8 @@ def no_store(response: Response) -> Response:
 @bp.route("/connexion", methods=["GET", "POST"])
 def login() -> Any:
     target = _safe_next(request.values.get("suivant"))
-    if request.method == "GET":
-        if session.get("editor"):
+    if request.method != "POST":  # GET and HEAD show the form; only a POST logs in
+        if _logged_in():
             return redirect(target or url_for("editor.index"))
         return render_template("web/editor/login.html", email="", errors={}, target=target)
 
@@ -106,30 +153,47 @@ def login() -> Any:
     limit = LoginLimit(web.settings.login_limit, web.settings.login_window)
     store = get_store()
     try:
-        editor = authenticate(
-            store, email, password, ip=request.remote_addr or "unknown", now=web.now(), limit=limit
-        )
+        editor = authenticate(store, email, password, ip=_client_ip(), now=web.now(), limit=limit)
     except TooManyAttempts as exc:
-        minutes = max(1, (exc.retry_after + 59) // 60)
-        raise RateLimited(
-            exc.retry_after,
-            _(
-                "Too many failed logins. For your security, wait %(minutes)s minutes before trying again.",
-                minutes=minutes,
-            ),
-        ) from None
+        raise RateLimited(exc.retry_after, _locked_out_message(exc, email)) from None
+    except LoginBusy as exc:
+        return error_page(
+            503,
+            _("Too many logins at this moment"),
+            _("Many people are logging in at the same time. Wait a few seconds, then try again."),
+            {"Retry-After": str(exc.retry_after)},
+        )
     except LoginFailed:
         errors["_form"] = _("The email address or the password is wrong.")
         return render_template("web/editor/login.html", email=email, errors=errors, target=target), 422
+    token = open_session(store, editor.email, ip=_client_ip(), now=web.now(), limit=_session_limit())
+    close_session(store, session.get(SESSION_KEY))  # a session this browser had before ends
     session.clear()  # a new session on login: no fixation
     session.permanent = True
-    session["editor"] = editor.email
-    session["editor_token"] = session_token(store, editor.email)
+    session[SESSION_KEY] = token
     return redirect(target or url_for("editor.index"), code=303)
+
+
+def _locked_out_message(exc: TooManyAttempts, email: str) -> str:
+    """What a locked-out editor reads: how long it lasts, and how an administrator lifts it sooner."""
+    minutes = max(1, (exc.retry_after + 59) // 60)
+    if not exc.account:
+        return _(
+            "Too many failed logins. For your security, wait %(minutes)s minutes before trying again.",
+            minutes=minutes,
+        )
+    return _(
+        "Too many failed logins for this account. For your security, it is locked for %(minutes)s more "
+        "minutes, from every address. An administrator can unlock it at once with the command "
+        "`curator editors unlock %(email)s`.",
+        minutes=minutes,
+        email=normalise_email(email),
+    )
 
 
 @bp.route("/deconnexion", methods=["POST"])
 def logout() -> Response:
+    close_session(get_store(), session.get(SESSION_KEY))  # a copy of the cookie opens nothing now
     session.clear()
     flash(_("You are logged out."), "info")
     return _see_other("editor.login")
@@ -269,7 +333,7 @@ def edit_report(report_id: int) -> Any:
             version=version,
         ), status
 
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD show the form; only a POST saves
         return page(form_data(report), {}, report.version)
     values = form_values(request.form)
     try:

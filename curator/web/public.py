@@ -89,7 +89,7 @@ def _too_many(values: dict[str, Any], key: str) -> Response:
 
 @bp.route("/contribuer", methods=["GET", "POST"])
 def contribute() -> Any:
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD show the form; only a POST stores a report
         html, status = _render_form({"tags": []}, {}, new_submission_key())
         # Each display carries its own submission key: no cache may hand one to several people.
         return Response(html, status=status, mimetype="text/html", headers={"Cache-Control": "no-store"})

@@ -1,4 +1,4 @@
-"""The ``web:`` block of sources.yaml: rate limits, request size, proxies and cookies, validated."""
+"""The ``web:`` block of sources.yaml: rate limits, request size, proxies, cookies and sessions, validated."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ class WebSettings:
     max_request_bytes: int = 512 * 1024  # larger requests get 413 (a 20,000-character report needs < 250 KB)
     proxy_count: int = 0  # reverse proxies in front whose X-Forwarded-* headers are trusted
     secure_cookies: bool = False  # always mark cookies Secure (they are anyway on https requests)
-    session_hours: int = 12  # how long an editor stays logged in
+    session_hours: int = 12  # an editor's session ends after this many hours without a request...
+    session_max_hours: int = 12  # ...and this many hours after the login, however much it is used
 
 
 _LIMITS: dict[str, tuple[int, int]] = {
@@ -29,6 +30,7 @@ _LIMITS: dict[str, tuple[int, int]] = {
     "max_request_bytes": (64 * 1024, 100 * 1024 * 1024),
     "proxy_count": (0, 10),
     "session_hours": (1, 24 * 31),
+    "session_max_hours": (1, 24 * 31),
 }
 
 
