@@ -15,7 +15,17 @@ from zoneinfo import ZoneInfo
 from . import curate
 from .config import Config
 from .curate import Candidate, CurationSettings, SourceInfo
-from .errors import ConflictError, InUseError, NotFoundError, UsageError
+from .errors import (
+    EmptyIssue,
+    InUseError,
+    InvalidValue,
+    IssueFrozen,
+    NotFoundError,
+    NotPicked,
+    NotPublished,
+    SectionFull,
+    StaleEdit,
+)
 from .i18n import format_month
 from .models import Event, Issue, Item, Month, Pick, Report, Section, make_ref, parse_ref
 from .store import Store
@@ -54,9 +64,7 @@ def require_issue(store: Store, month: Month) -> Issue:
 def _editable(store: Store, config: Config, month: Month, now: datetime) -> Issue:
     issue = get_issue(store, config, month, now)
     if issue.published:
-        raise ConflictError(
-            f"the issue {month} is published and frozen: reopen it first with `curator issue reopen --month {month}`"
-        )
+        raise IssueFrozen(month)
     return issue
 
 
@@ -263,11 +271,19 @@ def _section(config: Config, section_id: str) -> Section:
     try:
         section = config.section(section_id)
     except KeyError:
-        raise UsageError(f"unknown section {section_id!r} (sections in {config.path}: {known})") from None
+        raise InvalidValue(
+            "section",
+            "unknown",
+            f"unknown section {section_id!r} (sections in {config.path}: {known})",
+            value=section_id,
+        ) from None
     if section.kind != "items":
         command = "curator edito" if section.kind == "edito" else "curator event add"
-        raise UsageError(
-            f"the section {section_id!r} is the {section.kind}: use `{command}` (sections that take picks: {known})"
+        raise InvalidValue(
+            "section",
+            "unknown",
+            f"the section {section_id!r} is the {section.kind}: use `{command}` (sections that take picks: {known})",
+            value=section_id,
         )
     return section
 
@@ -278,9 +294,12 @@ def _resolve(store: Store, config: Config, kind: str, ref_id: int) -> Candidate:
         return item_candidate(item, _source_infos(config), config)
     report = store.report(ref_id)
     if report.status != "approved":
-        raise UsageError(
+        raise InvalidValue(
+            "report",
+            "not_approved",
             f"report r{ref_id} is {report.status}: only approved reports can be picked "
-            f"(`curator reports approve {ref_id}`)"
+            f"(`curator reports approve {ref_id}`)",
+            status=report.status,
         )
     return report_candidate(report, config)
 
@@ -309,7 +328,7 @@ def pick(
     kind, ref_id = parse_ref(ref)
     candidate = _resolve(store, config, kind, ref_id)
     if position is not None and position < 1:
-        raise UsageError("--position starts at 1")
+        raise InvalidValue("position", "position", "--position starts at 1")
     overrides = _overrides(note=note, title=title, summary=summary)
     with store.write():
         issue = _editable(store, config, month, now)
@@ -331,10 +350,7 @@ def pick(
         if target.max_picks is not None and (existing is None or existing.section != target.id):
             count = len(store.picks(month, target.id))
             if count >= target.max_picks:
-                raise ConflictError(
-                    f"the section {target.id!r} already has its maximum of {target.max_picks} picks: "
-                    f"unpick one first or raise max_picks in {config.path}"
-                )
+                raise SectionFull(target.id, target.max_picks, config.path)
         if existing is not None and position is None and existing.section == target.id:
             position = existing.position
         if existing is not None and existing.section == target.id and not overrides:
@@ -357,9 +373,9 @@ def _overrides(**values: str | None) -> dict[str, str | None]:
             continue
         text = clean_text(value).strip()
         if name == "title" and len(text) > 300:
-            raise UsageError("a title override is at most 300 characters")
+            raise InvalidValue("title", "too_long", "a title override is at most 300 characters", limit=300)
         if name in ("summary", "note") and len(text) > 5_000:
-            raise UsageError(f"a {name} is at most 5,000 characters")
+            raise InvalidValue(name, "too_long", f"a {name} is at most 5,000 characters", limit=5_000)
         cleaned[name] = text if (text or name == "note") else None
     return cleaned
 
@@ -374,9 +390,7 @@ def _check_version(store: Store, issue: Issue, expected_version: int | None) -> 
         return
     current = store.issue(issue.month)
     if current is None or current.version != max(expected_version, 1):
-        raise ConflictError(
-            f"the issue {issue.month} was changed by someone else in the meantime: reload it and try again"
-        )
+        raise StaleEdit("the issue", issue.month)
 
 
 def unpick(
@@ -414,7 +428,7 @@ def move(
     kind, ref_id = parse_ref(ref)
     existing = store.pick_for(month, kind, ref_id)
     if existing is None:
-        raise NotFoundError(f"{ref} is not picked in {month}: `curator pick {ref} --month {month}` first")
+        raise NotPicked(ref, month)
     return pick(
         store,
         config,
@@ -460,7 +474,7 @@ def set_edito(
 ) -> Issue:
     text = clean_text(text)
     if len(text) > 20_000:
-        raise UsageError("the édito is at most 20,000 characters")
+        raise InvalidValue("edito", "too_long", "the édito is at most 20,000 characters", limit=20_000)
     with store.write():
         issue = _editable(store, config, month, now)
         _check_version(store, issue, expected_version)
@@ -478,7 +492,7 @@ def set_title(
 ) -> Issue:
     title = " ".join(clean_text(title).split())
     if not title or len(title) > 200:
-        raise UsageError("an issue title is 1 to 200 characters")
+        raise InvalidValue("title", "too_long", "an issue title is 1 to 200 characters", limit=200)
     with store.write():
         issue = _editable(store, config, month, now)
         _check_version(store, issue, expected_version)
@@ -505,14 +519,14 @@ def add_event(
     if ends_at is not None:
         ends_at = _event_time(ends_at, tz, "end")
         if ends_at < starts_at:
-            raise UsageError("an event cannot end before it starts")
+            raise InvalidValue("end", "ends_before_start", "an event cannot end before it starts")
     title = " ".join(clean_text(title).split())
     place, description = clean_text(place), clean_text(description)
     if not title:
-        raise UsageError("an event needs a title")
-    for name, url in (("video link", video_url), ("link", link)):
+        raise InvalidValue("title", "required", "an event needs a title")
+    for field, name, url in (("video_url", "video link", video_url), ("link", "link", link)):
         if url and normalise_url(url) is None:
-            raise UsageError(f"the {name} {url!r} is not an http(s) URL")
+            raise InvalidValue(field, "not_http", f"the {name} {url!r} is not an http(s) URL", value=url)
     with store.write():
         _editable(store, config, month, now)
         event = store.add_event(
@@ -539,8 +553,12 @@ def _event_time(when: datetime, tz: ZoneInfo, name: str) -> datetime:
     """``when`` made aware (naive means the newsletter's time zone), within EVENT_YEARS."""
     low, high = EVENT_YEARS
     if not low <= when.year <= high:
-        raise UsageError(
-            f"the event's {name} date {when.date().isoformat()} is not plausible: give a year between {low} and {high}"
+        raise InvalidValue(
+            name,
+            "date_range",
+            f"the event's {name} date {when.date().isoformat()} is not plausible: give a year between {low} and {high}",
+            low=low,
+            high=high,
         )
     return when if when.tzinfo else when.replace(tzinfo=tz)
 
@@ -556,7 +574,7 @@ def remove_event(store: Store, config: Config, month: Month, event_id: int, now:
 def reopen(store: Store, month: Month, now: datetime) -> Issue:
     issue = require_issue(store, month)
     if not issue.published:
-        raise UsageError(f"the issue {month} is not published: nothing to reopen")
+        raise NotPublished(month)
     return store.update_issue(month, now, state="draft")
 
 
@@ -564,9 +582,7 @@ def publish(store: Store, config: Config, month: Month, now: datetime) -> Issue:
     """Freeze the issue: state published, with its publication date (the first one is kept)."""
     issue = require_issue(store, month)
     if not store.picks(month) and not issue.edito:
-        raise UsageError(
-            f"the issue {month} is empty: pick items first (`curator candidates --month {month}`)"
-        )
+        raise EmptyIssue(month)
     return store.update_issue(month, now, state="published", published_at=issue.published_at or now)
 
 

@@ -78,3 +78,89 @@ class InUseError(ConflictError):
 
 class RenderError(CuratorError):
     """A template could not be rendered; the message names the template."""
+
+
+# --- the domain's refusals: each carries its data, so that every door can say it in its
+# --- own words (the CLI in English with a hint, the web in French), never by reading text.
+
+
+class IssueFrozen(ConflictError):
+    """The issue is published and frozen: it must be reopened before it changes."""
+
+    def __init__(self, month: object) -> None:
+        self.month = month
+        super().__init__(
+            f"the issue {month} is published and frozen: reopen it first with `curator issue reopen --month {month}`"
+        )
+
+
+class SectionFull(ConflictError):
+    """The section already has its ``max_picks``."""
+
+    def __init__(self, section: str, limit: int, config_path: object) -> None:
+        self.section = section
+        self.limit = limit
+        super().__init__(
+            f"the section {section!r} already has its maximum of {limit} picks: "
+            f"unpick one first or raise max_picks in {config_path}"
+        )
+
+
+class StaleEdit(ConflictError):
+    """Someone else changed ``what`` (an issue, a pick, a report) since the page was drawn."""
+
+    def __init__(self, what: str, ref: object) -> None:
+        self.what = what
+        self.ref = ref
+        super().__init__(f"{what} {ref} was changed by someone else in the meantime: reload it and try again")
+
+
+class NotPicked(NotFoundError):
+    """The item or report ``ref`` is not in the issue of ``month``."""
+
+    def __init__(self, ref: str, month: object) -> None:
+        self.ref = ref
+        self.month = month
+        super().__init__(f"{ref} is not picked in {month}: `curator pick {ref} --month {month}` first")
+
+
+class NotPublished(UsageError):
+    """The issue of ``month`` is not published (so it cannot be reopened, or sent)."""
+
+    def __init__(self, month: object, message: str | None = None) -> None:
+        self.month = month
+        super().__init__(message or f"the issue {month} is not published: nothing to reopen")
+
+
+class EmptyIssue(UsageError):
+    """The issue of ``month`` has nothing in it yet."""
+
+    def __init__(self, month: object) -> None:
+        self.month = month
+        super().__init__(
+            f"the issue {month} is empty: pick items first (`curator candidates --month {month}`)"
+        )
+
+
+class AlreadyDecided(UsageError):
+    """The report was already approved or rejected (``status``)."""
+
+    def __init__(self, report_id: int, status: str) -> None:
+        self.report_id = report_id
+        self.status = status
+        super().__init__(f"report {report_id} is already {status}")
+
+
+class InvalidValue(UsageError):
+    """A value an editor gave is refused: ``field`` names it, ``problem`` says why.
+
+    Problems: ``required``, ``too_long`` (``limit``), ``not_http`` (a URL), ``unknown``
+    (an id that does not exist), ``date_range`` (``low``, ``high``), ``ends_before_start``,
+    ``position``.
+    """
+
+    def __init__(self, field: str, problem: str, message: str, **data: object) -> None:
+        self.field = field
+        self.problem = problem
+        self.data = data
+        super().__init__(message)

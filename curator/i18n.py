@@ -60,8 +60,14 @@ def get_translations(locale: str = DEFAULT_LOCALE) -> NullTranslations:
 
 
 def gettext(message: str, locale: str = DEFAULT_LOCALE, **values: Any) -> str:
+    """``message`` translated into ``locale``, with ``values`` filled in (``%(name)s``)."""
     text = get_translations(locale).gettext(message)
     return text % values if values else text
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation where it is defined; it is translated where it is shown."""
+    return message
 
 
 def format_month(month: Month, locale: str = DEFAULT_LOCALE) -> str:

@@ -15,23 +15,14 @@ from babel.numbers import format_decimal
 from markupsafe import Markup
 
 from .config import Config
-from .errors import InUseError, UsageError
-from .i18n import DEFAULT_LOCALE, gettext
+from .errors import AlreadyDecided, InUseError, UsageError
+from .i18n import DEFAULT_LOCALE, N_
+from .i18n import gettext as _
 from .markup import markdown_to_html
 from .models import Report
 from .store import Store
 from .text import clean_text, shift_headings
 from .urls import is_http_url
-
-
-def N_(message: str) -> str:
-    """Mark a message for translation where it is shown, not where it is defined."""
-    return message
-
-
-def _(message: str, locale: str = DEFAULT_LOCALE, **values: Any) -> str:
-    return gettext(message, locale, **values)
-
 
 STATUSES = ("pending", "approved", "rejected")
 STATUS_LABELS = {"pending": N_("pending"), "approved": N_("approved"), "rejected": N_("rejected")}
@@ -336,7 +327,7 @@ def approve(
     """Approve a pending (or rejected) report: it becomes a candidate for the next issue."""
     report = store.report(report_id)
     if report.status == "approved":
-        raise UsageError(f"report {report_id} is already approved")
+        raise AlreadyDecided(report_id, "approved")
     changed, _change = store.change_report(
         report_id,
         {"status": "approved", "reject_reason": None},
@@ -363,7 +354,7 @@ def reject(
     with store.write():
         report = store.report(report_id)
         if report.status == "rejected":
-            raise UsageError(f"report {report_id} is already rejected")
+            raise AlreadyDecided(report_id, "rejected")
         for pick, _state in store.picks_of("report", report_id):
             raise InUseError(
                 f"report r{report_id} is picked in the issue {pick.month}: take it out first "

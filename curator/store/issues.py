@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ..errors import ConflictError, NotFoundError
+from ..errors import NotFoundError, NotPicked, StaleEdit
 from ..models import Event, Issue, Month, Pick, make_ref
 from .base import StoreBase, _required_dt, from_iso, iso
 
@@ -75,9 +75,7 @@ class IssuesStore(StoreBase):
             if cur.rowcount != 1:
                 if self.issue(month) is None:
                     raise NotFoundError(f"no issue for {month}")
-                raise ConflictError(
-                    f"the issue {month} was changed by someone else in the meantime: reload it and try again"
-                )
+                raise StaleEdit("the issue", month)
             return int(
                 self.conn.execute("SELECT version FROM issues WHERE month = ?", (str(month),)).fetchone()[0]
             )
@@ -189,7 +187,7 @@ class IssuesStore(StoreBase):
         with self.write():
             pick = self.pick_for(month, kind, ref_id)
             if pick is None:
-                raise NotFoundError(f"{make_ref(kind, ref_id)} is not picked in {month}")
+                raise NotPicked(make_ref(kind, ref_id), month)
             self.conn.execute("DELETE FROM picks WHERE id = ?", (pick.id,))
             self._renumber(month, pick.section)
             return pick
@@ -227,10 +225,8 @@ class IssuesStore(StoreBase):
         with self.write():
             if self.conn.execute(sql, params).rowcount != 1:
                 if self.pick_for(month, kind, ref_id) is None:
-                    raise NotFoundError(f"{make_ref(kind, ref_id)} is not picked in {month}")
-                raise ConflictError(
-                    f"{make_ref(kind, ref_id)} was changed by someone else in the meantime: reload and try again"
-                )
+                    raise NotPicked(make_ref(kind, ref_id), month)
+                raise StaleEdit("the pick", make_ref(kind, ref_id))
         pick = self.pick_for(month, kind, ref_id)
         assert pick is not None
         return pick

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..errors import ConflictError, NotFoundError
+from ..errors import NotFoundError, StaleEdit
 from ..models import Editor, Month, Report, ReportChange
 from .base import StoreBase, _required_dt, from_iso, iso
 
@@ -163,9 +163,7 @@ class ReportsStore(StoreBase):
                 raise NotFoundError(f"no report {report_id}: see `curator reports`")
             row = rows[0]
             if expected_version is not None and row["version"] != expected_version:
-                raise ConflictError(
-                    f"report {report_id} was changed by someone else in the meantime: reload it and try again"
-                )
+                raise StaleEdit("report", report_id)
             diff: dict[str, dict[str, Any]] = {}
             for key, new in values.items():
                 old = json.loads(row[key]) if key == "tags" else row[key]

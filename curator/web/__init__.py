@@ -252,12 +252,7 @@ class RateLimited(HTTPException):
 
 
 def _setup_errors(app: Flask) -> None:
-    from ..i18n import gettext
-
-    locale = app.extensions["curator"].locale
-
-    def _(message: str, **values: Any) -> str:
-        return gettext(message, locale, **values)
+    from .messages import _
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:

@@ -16,10 +16,11 @@ from flask import abort, flash, g, make_response, redirect, render_template, req
 from werkzeug.wrappers import Response
 
 from .. import editorial, views
-from ..errors import ConflictError, CuratorError, InUseError, NotFoundError, UsageError
+from ..errors import ConflictError, CuratorError, NotFoundError, UsageError
 from ..models import Month
 from . import allow_own_scripts, get_store, state
-from .editor import CONTROL_CHARACTERS, _, bp
+from .editor import CONTROL_CHARACTERS, bp
+from .messages import _, error_message
 
 PAGE_SIZE = 50
 
@@ -60,29 +61,11 @@ def _run(month: Month, action: Any, success: str, anchor: str = "") -> Response:
     back = _back(month, anchor)
     try:
         said = action()
-    except ConflictError as exc:
-        flash(_conflict_message(exc), "error")
-    except (UsageError, NotFoundError) as exc:
-        flash(_("This could not be done: %(reason)s", reason=str(exc)), "error")
+    except (ConflictError, UsageError, NotFoundError) as exc:
+        flash(error_message(exc), "error")
     else:
         flash(said if isinstance(said, str) else success, "success")
     return redirect(back, code=303)
-
-
-def _conflict_message(exc: ConflictError) -> str:
-    if isinstance(exc, InUseError):
-        return _(
-            "This was already published in the issue %(month)s: an article goes out once.", month=exc.month
-        )
-    text = str(exc)
-    if "published" in text:
-        return _("This issue is published and frozen. Reopen it first to change it.")
-    if "maximum" in text:
-        return _("This section is full: remove a pick first, or raise its maximum in sources.yaml.")
-    return _(
-        "Someone else changed this issue in the meantime. Your change was not applied: "
-        "check the issue as it is now and try again."
-    )
 
 
 @bp.route("/numeros")
@@ -271,7 +254,7 @@ def edit_pick(month: str, ref: str) -> Any:
                 **values,
             )
         except ConflictError as exc:
-            flash(_conflict_message(exc), "error")
+            flash(error_message(exc), "error")
             return render_template(
                 "web/editor/pick.html",
                 month=str(m),
@@ -280,7 +263,7 @@ def edit_pick(month: str, ref: str) -> Any:
                 version=current.pick.version,
             ), 409
         except UsageError as exc:
-            flash(str(exc), "error")
+            flash(error_message(exc), "error")
             return render_template(
                 "web/editor/pick.html",
                 month=str(m),
@@ -393,7 +376,7 @@ def preview(month: str) -> Any:
     except (ImportError, AttributeError):
         abort(404)
     except CuratorError as exc:
-        flash(str(exc), "error")
+        flash(error_message(exc), "error")
         return redirect(url_for("editor.issue", month=str(m)))
     response = Response(rendered.html, mimetype="text/html")
     # The email carries its own inline styles; nothing else may load.

@@ -29,8 +29,7 @@ from ..editors import (
     open_session,
     session_editor,
 )
-from ..errors import ConflictError, InUseError, NotFoundError, UsageError
-from ..i18n import gettext
+from ..errors import AlreadyDecided, ConflictError, InUseError, NotFoundError, UsageError
 from ..reports import (
     EDITABLE_FIELDS,
     FIELD_LABELS,
@@ -47,16 +46,13 @@ from ..reports import (
     validate_edit,
 )
 from . import RateLimited, error_page, get_store, state
+from .messages import _, error_message
 from .public import field_anchors, form_values
 
 bp = Blueprint("editor", __name__, url_prefix="/editeur")
 
 #: The only endpoints of this blueprint open without a login.
 OPEN_ENDPOINTS = frozenset({"editor.login"})
-
-
-def _(message: str, **values: Any) -> str:
-    return gettext(message, state().locale, **values)
 
 
 def _see_other(endpoint: str, **values: Any) -> Response:
@@ -259,11 +255,8 @@ def approve_report(report_id: int) -> Any:
         approve(get_store(), report_id, editor=g.editor, now=web.now(), expected_version=_expected_version())
     except NotFoundError:
         return _report_page(report_id)
-    except ConflictError:
-        flash(_("Someone else changed this report in the meantime: check it again before deciding."), "error")
-        return _see_other("editor.show", report_id=report_id)
-    except UsageError:
-        flash(_("This report was already approved."), "info")
+    except (ConflictError, UsageError) as exc:
+        flash(error_message(exc), "info" if isinstance(exc, AlreadyDecided) else "error")
         return _see_other("editor.show", report_id=report_id)
     flash(_("Report approved: it is now a candidate for the next issue."), "success")
     return _see_other("editor.index")
@@ -296,11 +289,8 @@ def reject_report(report_id: int) -> Any:
             "error",
         )
         return _see_other("editor.show", report_id=report_id)
-    except ConflictError:
-        flash(_("Someone else changed this report in the meantime: check it again before deciding."), "error")
-        return _see_other("editor.show", report_id=report_id)
-    except UsageError:
-        flash(_("This report was already rejected."), "info")
+    except (ConflictError, UsageError) as exc:
+        flash(error_message(exc), "info" if isinstance(exc, AlreadyDecided) else "error")
         return _see_other("editor.show", report_id=report_id)
     flash(_("Report rejected."), "success")
     return _see_other("editor.index")

@@ -13,7 +13,6 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from ..config import Config
-from ..i18n import gettext
 from ..reports import (
     FIELD_LABELS,
     FORM_FIELDS,
@@ -26,16 +25,13 @@ from ..reports import (
     validate_submission,
 )
 from . import get_store, state
+from .messages import _
 
 bp = Blueprint("public", __name__)
 
 #: The trap for robots: a field people never see (CSS and ``hidden``), that robots fill in.
 HONEYPOT_FIELD = "website"
 _KEY_RE = re.compile(r"^[0-9a-f]{32}$")
-
-
-def _(message: str, **values: Any) -> str:
-    return gettext(message, state().locale, **values)
 
 
 def form_values(form: MultiDict[str, str]) -> dict[str, Any]:

@@ -1,0 +1,106 @@
+"""What the web says, in the reader's language: the one ``_()`` of the web app, and the one
+mapping from the domain's refusals (typed errors) to messages, by type and data, never by text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from babel.numbers import format_decimal
+
+from ..errors import (
+    AlreadyDecided,
+    CuratorError,
+    EmptyIssue,
+    InUseError,
+    InvalidValue,
+    IssueFrozen,
+    NotFoundError,
+    NotPicked,
+    NotPublished,
+    SectionFull,
+    StaleEdit,
+)
+from ..i18n import N_, gettext
+from . import state
+
+
+def _(message: str, **values: Any) -> str:
+    """``message`` in the app's language (French by default), with ``values`` filled in."""
+    return gettext(message, state().locale, **values)
+
+
+#: The name of each field an editor fills, as the messages say it.
+FIELD_NAMES = {
+    "title": N_("the title"),
+    "edito": N_("the édito"),
+    "note": N_("the note"),
+    "summary": N_("the summary"),
+    "link": N_("the link"),
+    "video_url": N_("the video link"),
+    "start": N_("the start date"),
+    "end": N_("the end date"),
+    "section": N_("the section"),
+    "position": N_("the position"),
+    "report": N_("the report"),
+}
+
+
+def error_message(exc: CuratorError) -> str:
+    """What an editor reads when the domain refuses an action."""
+    if isinstance(exc, InUseError):
+        return _(
+            "This was already published in the issue %(month)s: an article goes out once.", month=exc.month
+        )
+    if isinstance(exc, IssueFrozen):
+        return _("This issue is published and frozen. Reopen it first to change it.")
+    if isinstance(exc, SectionFull):
+        return _("This section is full: remove a pick first, or raise its maximum in sources.yaml.")
+    if isinstance(exc, StaleEdit):
+        if exc.what == "report":
+            return _("Someone else changed this report in the meantime: check it again before deciding.")
+        return _(
+            "Someone else changed this issue in the meantime. Your change was not applied: "
+            "check the issue as it is now and try again."
+        )
+    if isinstance(exc, NotPicked):
+        return _("This is no longer in the issue: reload the page.")
+    if isinstance(exc, NotPublished):
+        return _("This issue is not published.")
+    if isinstance(exc, EmptyIssue):
+        return _("This issue is empty: pick items or write the édito first.")
+    if isinstance(exc, AlreadyDecided):
+        if exc.status == "approved":
+            return _("This report was already approved.")
+        return _("This report was already rejected.")
+    if isinstance(exc, InvalidValue):
+        return _invalid_value(exc)
+    if isinstance(exc, NotFoundError):
+        return _("This could not be found: it may have been removed. Reload the page.")
+    return _("This could not be done: %(reason)s", reason=str(exc))
+
+
+def _invalid_value(exc: InvalidValue) -> str:
+    field = _(FIELD_NAMES.get(exc.field, exc.field))
+    data = exc.data
+    if exc.problem == "required":
+        return _("Fill in %(field)s.", field=field)
+    if exc.problem == "too_long":
+        limit = format_decimal(int(str(data["limit"])), locale=state().locale)
+        return _(
+            "%(field)s is too long: at most %(limit)s characters.",
+            field=field[:1].upper() + field[1:],
+            limit=limit,
+        )
+    if exc.problem == "not_http":
+        return _("For %(field)s, enter a web address that starts with https:// or http://.", field=field)
+    if exc.problem == "date_range":
+        return _("Give a date between the years %(low)s and %(high)s.", low=data["low"], high=data["high"])
+    if exc.problem == "ends_before_start":
+        return _("An event cannot end before it starts.")
+    if exc.problem == "not_approved":
+        return _("Only approved reports can be picked.")
+    if exc.problem == "position":
+        return _("Positions start at 1.")
+    if exc.problem == "unknown":
+        return _("This section does not take picks.")
+    return _("This could not be done: %(reason)s", reason=str(exc))
