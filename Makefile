@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: demo test lint bench install node-tools clean
+.PHONY: demo test test-quick lint bench install node-tools clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,11 +31,20 @@ node-tools:
 ## Run the whole test suite (what CI runs).
 test: install node-tools
 	$(BIN)/ruff check curator tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
+## The suite without the tests marked slow (the browser tests, properties with many examples,
+## real processes): the quick loop while editing; `make test` before pushing.
+test-quick: install node-tools
+	$(BIN)/ruff check curator tests benchmarks
+	$(BIN)/python -m pytest -m "not slow"
+
+## ruff, the format check, the layers contract (import-linter) and mypy --strict on the core.
 lint: install
 	$(BIN)/ruff check curator tests benchmarks
 	$(BIN)/ruff format --check curator tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/python -m mypy
 
 bench: install

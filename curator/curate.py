@@ -3,67 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from .errors import ConfigError
+from .config import CurationSettings
+from .models import CandidateRow
 from .text import title_key
 
 
 def _words(text: str) -> str:
     return f" {title_key(text)} "
-
-
-@dataclass(frozen=True)
-class CurationSettings:
-    """The ``curation:`` block of sources.yaml."""
-
-    window: str = "same"  # "same": items published in the issue's month; "previous": the month before
-    max_age_days: int = 31  # items older than the window stay candidates up to this many days
-    report_weight: float = 2.0
-    lab_bonus: float = 0.5
-    theme_bonus: float = 0.5
-    duplicate_bonus: float = 0.25
-    half_life_days: float = 30.0
-    keywords: Mapping[str, float] = field(default_factory=dict)  # keyword -> boost
-
-
-def curation_settings(raw: Any, path: str = "sources.yaml") -> CurationSettings:
-    """Validate the raw ``curation:`` mapping (kept by config.py) into settings."""
-    if raw is None:
-        return CurationSettings()
-    if not isinstance(raw, dict):
-        raise ConfigError("expected a mapping", path=path, entry="curation")
-    allowed = set(CurationSettings.__dataclass_fields__)
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key not in allowed:
-            raise ConfigError(
-                f"unknown key (allowed: {', '.join(sorted(allowed))})",
-                path=path,
-                entry="curation",
-                field=str(key),
-            )
-        if key == "window":
-            if value not in ("same", "previous"):
-                raise ConfigError("must be 'same' or 'previous'", path=path, entry="curation", field=key)
-        elif key == "keywords":
-            if not isinstance(value, dict) or not all(
-                isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
-                for k, v in value.items()
-            ):
-                raise ConfigError(
-                    "expected a mapping of keyword: boost (a number)", path=path, entry="curation", field=key
-                )
-        elif key == "max_age_days":
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ConfigError("expected a whole number of days", path=path, entry="curation", field=key)
-        elif not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-            raise ConfigError("expected a positive number", path=path, entry="curation", field=key)
-        values[key] = value
-    return CurationSettings(**values)
 
 
 class Reason(NamedTuple):
@@ -104,6 +55,33 @@ class SourceInfo:
     section: str | None
     lab: str | None
     tags: tuple[str, ...]
+
+
+class ItemTraits(NamedTuple):
+    """What an item's sources make of it."""
+
+    sources: tuple[str, ...]
+    lab: str | None
+    section: str
+    tags: tuple[str, ...]
+    weight: float
+
+
+def item_traits(infos: Mapping[str, SourceInfo], default_section: str, joined: str | None) -> ItemTraits:
+    """The traits of an item from these sources (ids joined by U+001F, first seen first): the
+    first known source gives its lab, section and themes; the heaviest its weight."""
+    sources = tuple(joined.split("\x1f")) if joined else ()
+    info = next((infos[x] for x in sources if x in infos), None)
+    if info is None:
+        return ItemTraits(sources, None, default_section, (), 1.0)
+    return ItemTraits(
+        sources, info.lab, info.section or default_section, info.tags, source_weight(infos, sources)
+    )
+
+
+def source_weight(infos: Mapping[str, SourceInfo], sources: Sequence[str]) -> float:
+    """An item's weight: its heaviest source's (1 for a source no longer in sources.yaml)."""
+    return max((infos[x].weight if x in infos else 1.0 for x in sources), default=1.0)
 
 
 class Scorer:
@@ -352,3 +330,66 @@ def rank(candidates: Iterable[Candidate]) -> list[Candidate]:
 _kind_id = attrgetter("kind", "id")
 _published = attrgetter("published")
 _score = attrgetter("score")
+
+
+def rank_candidates(
+    rows: Iterable[CandidateRow],
+    reports: Iterable[Candidate],
+    *,
+    infos: Mapping[str, SourceInfo],
+    default_section: str,
+    scorer: Scorer,
+    picked_items: Mapping[int, str],
+) -> list[Candidate]:
+    """The month's candidates, scored, duplicates grouped under their best, best first; pure.
+
+    ``rows`` are the items (as the store reads them), ``reports`` the approved reports not
+    yet published, as candidates. Reasons are left out (``scorer.explain`` adds them).
+    """
+    fromiso = datetime.fromisoformat
+    match_mask, points, decayed = scorer.match_mask, scorer.points, scorer.decayed
+    # What an item's sources make of it, and its points for the phrases it contains:
+    # the same for many items.
+    traits: dict[str | None, ItemTraits] = {}
+    memo: dict[tuple[str | None, int], tuple[float, tuple[str, ...]]] = {}
+    raw: list[Candidate] = []
+    keys: list[str] = []
+    for row in rows:
+        item_id, joined = row.id, row.sources
+        known = traits.get(joined)
+        if known is None:
+            known = traits[joined] = item_traits(infos, default_section, joined)
+        mask = match_mask(row.match_text)
+        score = memo.get((joined, mask))
+        if score is None:
+            score = memo[joined, mask] = points("item", known.weight, known.tags, mask, known.lab)
+        when = fromiso(row.published)
+        keys.append(row.title_key)
+        raw.append(
+            Candidate(
+                str(item_id),
+                "item",
+                item_id,
+                row.title,
+                row.url,
+                row.excerpt,
+                when,
+                known.sources,
+                known.lab,
+                known.section,
+                score[1],
+                decayed(score[0], when),
+                (),
+                (),
+                picked_items.get(item_id),
+                row.author,
+                known.weight,
+                mask,
+            )
+        )
+    for c in reports:
+        keys.append(title_key(c.title))
+        raw.append(scorer(c, 1.0))
+    grouped = group_duplicates(raw, keys)
+    # a group's head has more sources and duplicates than when it was scored alone
+    return rank([scorer(c, source_weight(infos, c.sources)) if c.also_seen else c for c in grouped])

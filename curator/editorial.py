@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import curate
-from .config import Config
-from .curate import Candidate, CurationSettings, SourceInfo
+from .config import Config, CurationSettings
+from .curate import Candidate, SourceInfo
 from .errors import (
     EmptyIssue,
     InUseError,
@@ -34,7 +33,7 @@ from .urls import normalise_url
 
 
 def settings(config: Config) -> CurationSettings:
-    return curate.curation_settings(config.extra.get("curation"), str(config.path))
+    return config.curation
 
 
 def default_title(config: Config, month: Month) -> str:
@@ -95,8 +94,9 @@ def report_section(config: Config) -> str:
 
 
 def item_candidate(item: Item, infos: Mapping[str, SourceInfo], config: Config) -> Candidate:
-    joined = "\x1f".join(item.sources) or None
-    sources, lab, section, tags, weight = _item_traits(infos, _items_section(config), joined)
+    sources, lab, section, tags, weight = curate.item_traits(
+        infos, _items_section(config), "\x1f".join(item.sources) or None
+    )
     return Candidate(
         ref=str(item.id),
         kind="item",
@@ -157,63 +157,23 @@ def candidates(
     rows = store.candidate_rows(month, oldest, end)
     if search:
         ids = store.search_item_ids(search)
-        rows = [r for r in rows if r[0] in ids]
-    default_section = _items_section(config)
+        rows = [r for r in rows if r.id in ids]
     picks = store.picks(month)
     picked = {(p.kind, p.ref_id): p.section for p in picks}
-    picked_items = {p.ref_id: p.section for p in picks if p.kind == "item"}
-    fromiso = datetime.fromisoformat
-    match_mask, points, decayed = scorer.match_mask, scorer.points, scorer.decayed
-    # What an item's sources make of it, and its points for the phrases it contains:
-    # the same for many items.
-    traits: dict[str | None, tuple[Any, ...]] = {}
-    memo: dict[tuple[str | None, int], tuple[float, tuple[str, ...]]] = {}
-    raw: list[Candidate] = []
-    keys: list[str] = []
-    for item_id, url, title, excerpt, published, author, key, joined, words in rows:
-        known = traits.get(joined)
-        if known is None:
-            known = traits[joined] = _item_traits(infos, default_section, joined)
-        sources, item_lab, item_section, tags, weight = known
-        mask = match_mask(words)
-        score = memo.get((joined, mask))
-        if score is None:
-            score = memo[joined, mask] = points("item", weight, tags, mask, item_lab)
-        when = fromiso(published)
-        keys.append(key)
-        raw.append(
-            Candidate(
-                str(item_id),
-                "item",
-                item_id,
-                title,
-                url,
-                excerpt,
-                when,
-                sources,
-                item_lab,
-                item_section,
-                score[1],
-                decayed(score[0], when),
-                (),
-                (),
-                picked_items.get(item_id),
-                author,
-                weight,
-                mask,
-            )
-        )
     wanted = title_key(search) if search else ""
-    for report in store.unpublished_reports(month):
-        if wanted and wanted not in title_key(f"{report.title} {report.summary} {report.body}"):
-            continue
-        c = report_candidate(report, config)._replace(picked=picked.get(("report", report.id)))
-        keys.append(title_key(c.title))
-        raw.append(scorer(c, 1.0))
-    grouped = curate.group_duplicates(raw, keys)
-    # a group's head has more sources and duplicates than when it was scored alone
-    scored = [scorer(c, _weight(infos, c.sources)) if c.also_seen else c for c in grouped]
-    result = curate.rank(scored)
+    reports = [
+        report_candidate(report, config)._replace(picked=picked.get(("report", report.id)))
+        for report in store.unpublished_reports(month)
+        if not wanted or wanted in title_key(f"{report.title} {report.summary} {report.body}")
+    ]
+    result = curate.rank_candidates(
+        rows,
+        reports,
+        infos=infos,
+        default_section=_items_section(config),
+        scorer=scorer,
+        picked_items={p.ref_id: p.section for p in picks if p.kind == "item"},
+    )
     if section is not None:
         result = [c for c in result if (c.picked or c.section) == section]
     if source is not None:
@@ -225,22 +185,6 @@ def candidates(
     if reasons:
         result = [scorer.explain(c) for c in result]
     return result
-
-
-def _item_traits(
-    infos: Mapping[str, SourceInfo], default_section: str, joined: str | None
-) -> tuple[Any, ...]:
-    """(sources, lab, section, tags, weight) of an item from these sources."""
-    sources = tuple(joined.split("\x1f")) if joined else ()
-    info = next((infos[x] for x in sources if x in infos), None)
-    if info is None:
-        return sources, None, default_section, (), 1.0
-    return sources, info.lab, info.section or default_section, info.tags, _weight(infos, sources)
-
-
-def _weight(infos: Mapping[str, SourceInfo], sources: Sequence[str]) -> float:
-    """An item's weight: its heaviest source's (1 for a source no longer in sources.yaml)."""
-    return max((infos[x].weight if x in infos else 1.0 for x in sources), default=1.0)
 
 
 def scoring_time(config: Config, month: Month, now: datetime) -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import UsageError
 
@@ -276,6 +276,20 @@ class Editor:
     email: str
     created_at: datetime
     last_login: datetime | None = None
+
+
+class CandidateRow(NamedTuple):
+    """An item as ranking needs it, in a lean form (``Store.candidate_rows``: thousands are read)."""
+
+    id: int
+    url: str | None
+    title: str
+    excerpt: str
+    published: str  # ISO 8601, UTC
+    author: str
+    title_key: str  # text.title_key of the title
+    sources: str | None  # source ids, first seen first, joined by U+001F
+    match_text: str  # `` word word … `` of title and excerpt, for keyword rules
 
 
 # --- references to what can be picked ------------------------------------------

@@ -242,9 +242,7 @@ def issue_urls(config: Config, month: Month) -> dict[str, str]:
 def email_templates_dir(config: Config, templates: Path | None = None) -> Path | None:
     """The team's template folder: ``templates`` if given, else ``email: {templates: DIR}``."""
     if templates is None:
-        from .mail import email_settings
-
-        templates = email_settings(config).templates
+        templates = config.email.templates
         where = f"{config.path}, email, field 'templates'"
     else:
         where = "--templates"
@@ -272,11 +270,9 @@ def render_email(
     is checked before it is converted (mjml-python accepts almost anything); the HTML
     is checked against the email rules, and what breaks them is in ``warnings``.
     """
-    from .mail import email_settings
-
     newsletter = config.newsletter
     locale = newsletter.locale
-    settings = email_settings(config)
+    settings = config.email
     folder = email_templates_dir(config, templates)
     env = make_env([folder] if folder else [], locale=locale, timezone=newsletter.timezone)
     month = view.issue.month

@@ -436,35 +436,6 @@ def theme_labels(tags: Iterable[str], config: Config | None) -> list[str]:
     return [labels.get(tag, tag) for tag in tags]
 
 
-def report_json(report: Report, config: Config | None = None) -> dict[str, Any]:
-    """A report as the JSON object printed by ``curator reports --json`` (documented in the README)."""
-
-    def dt(value: datetime | None) -> str | None:
-        return value.isoformat() if value is not None else None
-
-    return {
-        "id": report.id,
-        "status": report.status,
-        "lab": report.lab,
-        "lab_other": report.lab_other,
-        "lab_name": lab_label(report, config),
-        "author_name": report.author_name,
-        "author_email": report.author_email,
-        "title": report.title,
-        "summary": report.summary,
-        "body": report.body,
-        "link": report.link,
-        "tags": list(report.tags),
-        "license": report.license,
-        "submitted_at": dt(report.submitted_at),
-        "updated_at": dt(report.updated_at),
-        "version": report.version,
-        "decided_at": dt(report.decided_at),
-        "decided_by": report.decided_by,
-        "reject_reason": report.reject_reason,
-    }
-
-
 def form_data(report: Report) -> dict[str, Any]:
     """A stored report as the values of the edit form."""
     return {

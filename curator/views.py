@@ -137,60 +137,6 @@ def _pick_view(
     )
 
 
-def issue_json(view: IssueView) -> dict[str, object]:
-    """The stable JSON form of ``curator issue show --json``."""
-    issue = view.issue
-    return {
-        "month": str(issue.month),
-        "title": issue.title,
-        "state": issue.state,
-        "published_at": issue.published_at.isoformat() if issue.published_at else None,
-        "version": issue.version,
-        "edito": issue.edito,
-        "sections": [
-            {
-                "id": s.section.id,
-                "title": s.section.title,
-                "max_picks": s.section.max_picks,
-                "picks": [
-                    {
-                        "ref": p.ref,
-                        "kind": p.kind,
-                        "id": p.pick.ref_id,
-                        "position": p.pick.position,
-                        "title": p.title,
-                        "title_override": p.pick.title,
-                        "summary": p.summary,
-                        "summary_override": p.pick.summary,
-                        "note": p.note,
-                        "url": p.url,
-                        "sources": list(p.source_ids),
-                        "lab": p.lab.id if p.lab else None,
-                        "author": p.author,
-                        "published": p.published.isoformat(),
-                    }
-                    for p in s.picks
-                ],
-            }
-            for s in view.sections
-        ],
-        "events": [event_json(e) for e in view.events],
-    }
-
-
-def event_json(e: Event) -> dict[str, object]:
-    return {
-        "id": e.id,
-        "title": e.title,
-        "starts_at": e.starts_at.isoformat(),
-        "ends_at": e.ends_at.isoformat() if e.ends_at else None,
-        "place": e.place,
-        "video_url": e.video_url,
-        "description": e.description,
-        "link": e.link,
-    }
-
-
 def events_ics(config: Config, month: Month, events: Sequence[Event]) -> bytes:
     """The agenda of an issue as an iCalendar file (RFC 5545)."""
     from icalendar import Calendar

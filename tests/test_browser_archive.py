@@ -16,7 +16,7 @@ from conftest import HOSTILE_TITLE, make_archive_data, serve_app
 from curator.archive import build_archive
 from curator.demo import serve_directory
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 #: axe-core: $AXE_CORE_JS, else where .ci/run installs it (npm install --prefix .ci/node axe-core@4).

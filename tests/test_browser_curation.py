@@ -10,43 +10,20 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import TEST_EDITOR_EMAIL, TEST_EDITOR_PASSWORD, serve_app
+from conftest import TEST_EDITOR_EMAIL, TEST_EDITOR_PASSWORD, seed_candidates, serve_app
 
 from curator.cli import cli
-from curator.ingest import save_entries
-from curator.models import Entry
 from curator.store import Store
 
-pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.usefixtures("fast_passwords")]
 NOW = datetime(2022, 1, 20, tzinfo=UTC)
 
 
 @pytest.fixture
-def site(make_app: Any, editor_account: Any) -> Iterator[tuple[str, Any]]:
-    app = make_app()
-    state = app.extensions["curator"]
-    with Store.open(state.db_path) as store:
-        store.sync_sources(state.config.sources, NOW)
-        for source, prefix in (("la27eregion", "Veille"), ("lab-normandie", "Actualité")):
-            save_entries(
-                store,
-                source,
-                [
-                    Entry(
-                        key=f"{prefix}{i}",
-                        url=f"https://example.org/{source}/{i}",
-                        title=f"{prefix} numéro {i}",
-                        summary="<p>Résumé</p>",
-                        excerpt="Résumé",
-                        text="Résumé",
-                        published=datetime(2022, 1, 5 + i, tzinfo=UTC),
-                    )
-                    for i in range(2)
-                ],
-                NOW,
-            )
+def site(app: Any, editor_account: Any) -> Iterator[tuple[str, Any]]:
+    seed_candidates(app, {"la27eregion": 2, "lab-normandie": 2}, NOW)
     with serve_app(app) as base:
-        yield base, state
+        yield base, app.extensions["curator"]
 
 
 def test_pick_reorder_and_note_in_the_browser(site: tuple[str, Any], page: Any) -> None:

@@ -15,7 +15,7 @@ from curator import views
 from curator.render import render_email
 from curator.typography import typography
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

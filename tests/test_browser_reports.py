@@ -11,7 +11,7 @@ from conftest import TEST_EDITOR_EMAIL, TEST_EDITOR_PASSWORD, serve_app
 
 from curator.store import Store
 
-pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.usefixtures("fast_passwords")]
 
 
 @pytest.fixture

@@ -6,10 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from curator.config import CurationSettings, parse_curation
 from curator.curate import (
     Candidate,
-    CurationSettings,
-    curation_settings,
     group_duplicates,
     rank,
     score_candidate,
@@ -139,8 +138,8 @@ def test_parse_ref() -> None:
 
 
 def test_curation_settings_validation() -> None:
-    assert curation_settings({"window": "previous", "max_age_days": 30}).window == "previous"
+    assert parse_curation({"window": "previous", "max_age_days": 30}).window == "previous"
     with pytest.raises(ConfigError, match="field 'window'"):
-        curation_settings({"window": "later"})
+        parse_curation({"window": "later"})
     with pytest.raises(ConfigError, match="field 'colour'"):
-        curation_settings({"colour": 1})
+        parse_curation({"colour": 1})

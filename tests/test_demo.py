@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from curator.cli import cli
@@ -30,6 +31,7 @@ def test_demo_runs_offline_and_twice(tmp_path: Path) -> None:
         assert store.count("items") == items_before
 
 
+@pytest.mark.slow
 def test_the_demo_gives_the_same_ids_everywhere(tmp_path: Path) -> None:
     """The README and the demo's output name ids: two fresh runs must agree on them."""
     runner = CliRunner()

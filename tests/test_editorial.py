@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import make_entry
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -34,14 +35,12 @@ def config(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def _entries(n: int, prefix: str) -> list[Entry]:
     return [
-        Entry(
-            key=f"{prefix}{i}",
-            url=f"https://example.org/{prefix}/{i}",
-            title=f"Article {prefix} {i}",
-            summary="<p>Résumé</p>",
-            excerpt="Résumé",
-            text="Résumé",
+        make_entry(
+            f"{prefix}{i}",
+            f"Article {prefix} {i}",
+            f"https://example.org/{prefix}/{i}",
             published=datetime(2022, 1, 2 + i % 20, tzinfo=UTC),
+            body="Résumé",
         )
         for i in range(n)
     ]
@@ -150,14 +149,12 @@ def test_candidates_group_duplicates_and_filter(store: Store, config) -> None:  
         store,
         "veille-education",
         [
-            Entry(
-                key="dup",
-                url="https://other.example/copy",
-                title="« Article v 1 »",
-                summary="",
-                excerpt="",
-                text="",
+            make_entry(
+                "dup",
+                "« Article v 1 »",
+                "https://other.example/copy",
                 published=datetime(2022, 1, 5, tzinfo=UTC),
+                body="",
             )
         ],
         NOW,
@@ -229,6 +226,7 @@ ops = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(ops=ops)
 def test_positions_stay_one_to_n(tmp_path_factory, config, ops) -> None:  # type: ignore[no-untyped-def]

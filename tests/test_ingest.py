@@ -228,6 +228,7 @@ def test_malformed_feed_is_stored_with_a_warning(store: Store, feed_server: Feed
 # --- failures -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_one_failing_source_never_stops_the_others(store: Store, feed_server: FeedServer) -> None:
     bomb = gzip.compress(b"\0" * (8 * SETTINGS.max_bytes))
     routes = {
@@ -513,6 +514,7 @@ KILLED_RUN = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_leaves_a_consistent_database(tmp_path: Path, feed_server: FeedServer) -> None:
     n = 40
     urls = []

@@ -20,8 +20,9 @@ from conftest import EMAIL_NOW, make_email_issue
 
 from curator import editorial
 from curator.cli import cli
+from curator.config import SmtpSettings
 from curator.errors import UsageError
-from curator.mail import PASSWORD_ENV, SendError, SmtpSettings, read_recipients, send_issue
+from curator.mail import PASSWORD_ENV, SendError, read_recipients, send_issue
 
 # --- a real SMTP server ------------------------------------------------------------------
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from conftest import make_entry
+
 from curator.ingest import plan_entries
 from curator.models import Entry
 from curator.store import StoredItem, entry_hash
@@ -12,7 +14,7 @@ NOW = datetime(2022, 1, 10, tzinfo=UTC)
 
 
 def entry(key: str, title: str = "Titre", url: str | None = None) -> Entry:
-    return Entry(key=key, url=url, title=title, summary="", excerpt="", text="", published=NOW)
+    return make_entry(key, title, url, published=NOW, body="")
 
 
 def stored(item_id: int, e: Entry, owner: str = "a", *, shared: bool = False) -> StoredItem:

@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 
 from curator import editorial, views
 from curator.cli import cli
+from curator.config import parse_email
 from curator.errors import ConfigError, RenderError, UsageError
-from curator.mail import build_message, email_settings
+from curator.mail import build_message
 from curator.render import GMAIL_CLIP_BYTES, check_email, check_mjml, html_links, render_email
 from curator.typography import html_to_text_with_links, typography, typography_html, wrap_text
 
@@ -414,7 +415,7 @@ def test_custom_templates_from_the_option_and_the_setting(
     view = views.issue_view(store, config, month)
     text = render_email(view, config, templates=custom, now=EMAIL_NOW).text
     assert text.startswith("Notre version : Infolettre")
-    with_setting = replace(config, extra={**config.extra, "email": {"templates": "mine"}})
+    with_setting = replace(config, email=replace(config.email, templates=config.path.parent / "mine"))
     assert render_email(view, with_setting, now=EMAIL_NOW).text.startswith("Notre version")
     flat = tmp_path / "flat"
     flat.mkdir()
@@ -470,7 +471,7 @@ def test_template_errors_name_the_template(
 def test_email_settings_are_validated(issue: tuple[Any, Any, Any], block: Any, message: str) -> None:
     _store, config, _month = issue
     with pytest.raises(ConfigError, match=re.escape(message)):
-        email_settings(replace(config, extra={"email": block}))
+        parse_email(block, str(config.path), config.newsletter)
 
 
 # --- the message and `curator draft` ---------------------------------------------------------------

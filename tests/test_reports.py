@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from conftest import VALID_REPORT, write_test_config
 
 from curator.cli import cli
-from curator.config import Config, load_config
+from curator.config import Config, WebSettings, load_config
 from curator.demo.reports import DEMO_EDITOR_EMAIL, DEMO_EDITOR_PASSWORD, seed_demo_reports
 from curator.editors import (
     LoginFailed,
@@ -36,7 +36,6 @@ from curator.reports import (
     validate_submission,
 )
 from curator.store import Store
-from curator.web.settings import WebSettings, web_settings
 
 NOW = datetime(2022, 1, 10, 9, 30, tzinfo=UTC)
 pytestmark = pytest.mark.usefixtures("fast_passwords")
@@ -412,10 +411,8 @@ def test_an_editor_removed_twice_is_not_found(store: Store) -> None:
 
 
 def test_web_settings_defaults_and_values(tmp_path: Path) -> None:
-    assert web_settings(load_config(write_test_config(tmp_path))) == WebSettings()
-    settings = web_settings(
-        load_config(write_test_config(tmp_path, {"submission_limit": 20, "proxy_count": 1}))
-    )
+    assert load_config(write_test_config(tmp_path)).web == WebSettings()
+    settings = load_config(write_test_config(tmp_path, {"submission_limit": 20, "proxy_count": 1})).web
     assert (settings.submission_limit, settings.proxy_count, settings.submission_window) == (20, 1, 600)
 
 
@@ -434,7 +431,7 @@ def test_web_settings_errors_name_file_and_field(
 ) -> None:
     path = write_test_config(tmp_path, web)
     with pytest.raises(ConfigError) as info:
-        web_settings(load_config(path))
+        load_config(path)
     assert (
         str(path) in str(info.value) and f"field '{field}'" in str(info.value) and message in str(info.value)
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+from conftest import make_entry as entry
 
 from curator.errors import StoreError
 from curator.ingest import save_entries
@@ -15,10 +16,6 @@ from curator.models import Entry, Month, Source
 from curator.store import MIGRATIONS, Store
 
 NOW = datetime(2022, 1, 15, 12, 0, tzinfo=UTC)
-
-
-def entry(key: str, title: str = "Titre", url: str | None = None, **kw: object) -> Entry:
-    return Entry(key=key, url=url, title=title, summary=f"<p>{title}</p>", excerpt=title, text=title, **kw)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -88,7 +85,7 @@ def test_item_sources_are_kept_on_the_row_across_an_upgrade(tmp_path: Path) -> N
         assert store.item(1).sources == ()
         jan = Month.parse("2022-01")
         rows = store.candidate_rows(jan, datetime(2020, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC))
-        assert [r[0] for r in rows] == [2]  # an item no source links to is no candidate
+        assert [r.id for r in rows] == [2]  # an item no source links to is no candidate
 
 
 def test_0007_makes_excerpts_and_search_text_again_from_the_summaries(tmp_path: Path) -> None:

@@ -475,6 +475,7 @@ def test_hostile_input_is_stored_verbatim_and_shown_as_text(web: WebClient, edit
 # --- under a real server ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_100_concurrent_submissions_are_each_stored_once(make_app: Any) -> None:
     app = make_app(web={"submission_limit": 1000})
     n = 100

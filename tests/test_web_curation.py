@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import WebClient
+from conftest import WebClient, seed_candidates
 
-from curator.ingest import save_entries
-from curator.models import Entry, Month
+from curator.models import Month
 
 JAN = Month.parse("2022-01")
 NOW = datetime(2022, 1, 20, tzinfo=UTC)
@@ -20,25 +19,7 @@ pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 @pytest.fixture
 def logged_in(web: WebClient, editor_account: Any) -> WebClient:
-    with web.store() as store:
-        store.sync_sources(web.app.extensions["curator"].config.sources, NOW)
-        save_entries(
-            store,
-            "la27eregion",
-            [
-                Entry(
-                    key=f"v{i}",
-                    url=f"https://example.org/v{i}",
-                    title=f"Veille numéro {i}",
-                    summary="<p>Résumé</p>",
-                    excerpt="Un atelier de facilitation",
-                    text="Un atelier",
-                    published=datetime(2022, 1, 3 + i, tzinfo=UTC),
-                )
-                for i in range(3)
-            ],
-            NOW,
-        )
+    seed_candidates(web.app, {"la27eregion": 3}, NOW)
     assert web.login().status_code == 303
     return web
 

@@ -34,7 +34,6 @@ from curator.errors import ConfigError, NotFoundError
 from curator.models import Month
 from curator.reports import approve, submit, validate_submission
 from curator.store import Store
-from curator.web.settings import web_settings
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
 
@@ -231,6 +230,7 @@ def _worker(db: str, barrier: Any, results: Any, worker: int) -> None:
     results.put((hasher.checks, outcomes))
 
 
+@pytest.mark.slow
 def test_the_limit_holds_across_processes_sharing_the_database(tmp_path: Path) -> None:
     db = _editor_store(tmp_path)
     context = multiprocessing.get_context("spawn")
@@ -585,12 +585,12 @@ def test_login_purges_sessions_that_ended(make_app: Any, clock: Clock) -> None:
 
 
 def test_session_max_hours_is_a_validated_web_setting(tmp_path: Path) -> None:
-    assert web_settings(load_config(write_test_config(tmp_path))).session_max_hours == 12
-    settings = web_settings(load_config(write_test_config(tmp_path, {"session_max_hours": 4})))
+    assert load_config(write_test_config(tmp_path)).web.session_max_hours == 12
+    settings = load_config(write_test_config(tmp_path, {"session_max_hours": 4})).web
     assert settings.session_max_hours == 4
     for bad, message in ((0, "must be between 1 and 744"), ("4h", "expected a whole number")):
         with pytest.raises(ConfigError, match=message) as info:
-            web_settings(load_config(write_test_config(tmp_path, {"session_max_hours": bad})))
+            load_config(write_test_config(tmp_path, {"session_max_hours": bad}))
         assert info.value.field == "session_max_hours"
 
 

@@ -22,32 +22,28 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import editorial
-from ..config import Config
+from ..config import ArchiveSettings, Config
 from ..errors import CuratorError, UsageError
 from ..models import Issue, Month
 from ..store import Store
 from ..urls import is_http_url
 from .cache import Previous
-from .settings import ArchiveSettings, archive_settings
 from .site import BuildReport, build_files, report
 from .writer import UnsafePathError, check_output, locked, staging, swap_in
 
 __all__ = [
-    "ArchiveSettings",
     "BuildReport",
     "Publication",
     "UnsafePathError",
-    "archive_settings",
     "build_archive",
     "default_out_dir",
-    "publish_demo",
     "publish_issue",
 ]
 
 
 def default_out_dir(config: Config) -> Path:
     """Where the archive goes without ``--out``: ``archive: {out: …}``, else ``archive/``."""
-    return archive_settings(config).out
+    return config.archive.out
 
 
 def _base_url(config: Config, settings: ArchiveSettings, base_url: str | None) -> str:
@@ -79,7 +75,7 @@ def build_archive(
     builds from the same database are byte-identical.
     """
     started = time.perf_counter()
-    settings = archive_settings(config)
+    settings = config.archive
     base = _base_url(config, settings, base_url)
     folder = check_output(Path(out_dir))
     with locked(folder):
@@ -123,16 +119,3 @@ def publish_issue(
         error.exit_code = exc.exit_code
         raise error from exc
     return Publication(issue, built)
-
-
-def publish_demo(store: Store, config: Config, directory: Path, now: datetime) -> Path:
-    """The demo's last step: publish the sample issue (2022-01) and build the archive in ``directory/archive``.
-
-    Returns the archive folder: its ``index.html`` opens in a browser straight from the disk
-    (search included), or serve it with ``curator serve``. Publishing again is harmless.
-    """
-    from ..demo import SAMPLE_MONTH
-
-    out = directory / "archive"
-    publish_issue(store, config, Month.parse(SAMPLE_MONTH), out, now)
-    return out

@@ -87,8 +87,18 @@ def config_fingerprint(config: Config) -> str:
         [asdict(x) for x in config.labs],
         [asdict(t) for t in config.themes],
         [asdict(s) for s in config.sources],
-        config.extra.get("archive"),
-        config.extra.get("email"),
+        # What of the settings shows in the pages (not where they are written).
+        [
+            config.archive.base_url,
+            str(config.archive.templates),
+            config.archive.contact,
+            config.archive.feed_issues,
+        ],
+        [
+            str(config.email.templates),
+            asdict(config.email.logo) if config.email.logo else None,
+            config.email.list_id,
+        ],
     )
 
 
@@ -181,7 +191,5 @@ def pack(pieces: dict[str, str]) -> bytes:
 
 
 def email_templates(config: Config) -> Path | None:
-    from ..mail import email_settings
-
-    folder = email_settings(config).templates
+    folder = config.email.templates
     return Path(folder) / "email" if folder else None

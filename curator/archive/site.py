@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
-from ..config import Config
+from ..config import ArchiveSettings, Config
 from ..models import Month
 from ..store import Store
 from . import fork
@@ -54,7 +54,6 @@ from .content import (
     render_page,
     xml_safe,
 )
-from .settings import ArchiveSettings
 from .writer import MARKER, SiteWriter
 
 STATIC = Path(__file__).resolve().parent.parent / "static"

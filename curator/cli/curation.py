@@ -27,26 +27,6 @@ def _reasons_text(reasons: Any) -> str:
     return ", ".join(parts)
 
 
-def candidate_json(c: Any) -> dict[str, Any]:
-    return {
-        "ref": c.ref,
-        "kind": c.kind,
-        "id": c.id,
-        "title": c.title,
-        "url": c.url,
-        "excerpt": c.excerpt,
-        "published": c.published.isoformat(),
-        "sources": list(c.sources),
-        "lab": c.lab,
-        "section": c.section,
-        "themes": list(c.themes),
-        "score": c.score,
-        "reasons": [{"code": r.code, "detail": r.detail, "points": r.points} for r in c.reasons],
-        "also_seen": list(c.also_seen),
-        "picked": c.picked,
-    }
-
-
 @click.command()
 @click.option("--month", type=MONTH, required=True, help="The issue's month.")
 @click.option("--section", metavar="ID", help="Only candidates for this section.")
@@ -87,6 +67,8 @@ def candidates(
         reasons=False,
     )
     if as_json:
+        from ..serialize import candidate_json
+
         print_json([candidate_json(c) for c in editorial.explain(state.config, month, now, found)])
         return
     for c in editorial.explain(state.config, month, now, found[:limit]):
@@ -253,7 +235,7 @@ def event_list(state: State, month: Month, as_json: bool) -> None:
     """List the agenda of an issue."""
     from zoneinfo import ZoneInfo
 
-    from ..views import event_json
+    from ..serialize import event_json
 
     events = state.store.events(month)
     if as_json:
@@ -293,7 +275,9 @@ def issue_show(state: State, month: Month, as_json: bool) -> None:
 
     view = views.issue_view(state.store, state.config, month)
     if as_json:
-        print_json(views.issue_json(view))
+        from ..serialize import issue_json
+
+        print_json(issue_json(view))
         return
     issue = view.issue
     tz = ZoneInfo(state.config.newsletter.timezone)

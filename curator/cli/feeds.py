@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -75,24 +75,6 @@ def _result_line(result: Any) -> str:
     return text
 
 
-def item_json(item: Any) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "source": item.source,
-        "sources": list(item.sources),
-        "title": item.title,
-        "url": item.url,
-        "published": item.published.isoformat(),
-        "published_estimated": item.published_estimated,
-        "summary": item.summary,
-        "excerpt": item.excerpt,
-        "author": item.author,
-        "tags": list(item.categories),
-        "first_seen": item.first_seen.isoformat(),
-        "updated": item.updated.isoformat(),
-    }
-
-
 @click.command()
 @click.option(
     "--month", type=MONTH, help="Only items published in this month (in the newsletter's time zone)."
@@ -121,37 +103,14 @@ def items(
         start, end = month.start(tz), month.end(tz)
     found = state.store.items(start=start, end=end, source=source, search=search, limit=limit)
     if as_json:
+        from ..serialize import item_json
+
         print_json([item_json(i) for i in found])
         return
     for item in found:
         flag = "~" if item.published_estimated else " "
         echo(f"{item.id:>6}  {item.published:%Y-%m-%d}{flag} {item.source or '-':<20} {item.title}")
     click.echo(f"{len(found)} items.", err=True)
-
-
-def source_json(s: Any) -> dict[str, Any]:
-    def dt(v: datetime | None) -> str | None:
-        return v.isoformat() if v else None
-
-    return {
-        "id": s.id,
-        "url": s.url,
-        "title": s.title,
-        "section": s.section,
-        "lab": s.lab,
-        "tags": list(s.tags),
-        "weight": s.weight,
-        "enabled": s.enabled,
-        "status": s.status,
-        "disabled_reason": s.disabled_reason,
-        "last_error": s.last_error,
-        "last_fetched": dt(s.last_fetched),
-        "consecutive_failures": s.consecutive_failures,
-        "last_new_item": dt(s.last_new_item),
-        "retry_after": dt(s.retry_after),
-        "moved_to": s.moved_to,
-        "items": s.items,
-    }
 
 
 @click.command()
@@ -163,6 +122,8 @@ def sources(state: State, as_json: bool) -> None:
     store.sync_sources(state.config.sources, _now())
     rows = store.sources()
     if as_json:
+        from ..serialize import source_json
+
         print_json([source_json(s) for s in rows])
         return
     for s in rows:

@@ -42,12 +42,6 @@ def serve(state: State, host: str, port: int, demo_mode: bool, debug: bool) -> N
     app.run(host=host, port=port, debug=debug, use_reloader=debug, threaded=True)
 
 
-def report_json(report: Any, config: Any = None) -> dict[str, Any]:
-    from ..reports import report_json as to_json
-
-    return to_json(report, config)
-
-
 def _optional_config(state: State) -> Any:
     """The configuration if there is one: reports can be listed without it (labs shown by id)."""
     return state.config if Path(state.config_path).exists() else None
@@ -59,6 +53,8 @@ def _list_reports(state: State, status: str | None, as_json: bool) -> None:
     found = list_reports(state.store, status)
     config = _optional_config(state)
     if as_json:
+        from ..serialize import report_json
+
         print_json([report_json(r, config) for r in found])
         return
     for r in found:
@@ -104,17 +100,10 @@ def reports_show(state: State, report_id: int, as_json: bool) -> None:
     history = store.report_changes(report_id)
     config = _optional_config(state)
     if as_json:
+        from ..serialize import report_history_json, report_json
+
         data = report_json(r, config)
-        data["history"] = [
-            {
-                "at": c.at.isoformat(),
-                "editor": c.editor,
-                "action": c.action,
-                "changes": c.changes,
-                "reason": c.reason,
-            }
-            for c in history
-        ]
+        data["history"] = report_history_json(history)
         print_json(data)
         return
     lines = [
@@ -218,16 +207,9 @@ def editors_list(state: State, as_json: bool) -> None:
 
     found = list_editors(state.store)
     if as_json:
-        print_json(
-            [
-                {
-                    "email": e.email,
-                    "created_at": e.created_at.isoformat(),
-                    "last_login": e.last_login.isoformat() if e.last_login else None,
-                }
-                for e in found
-            ]
-        )
+        from ..serialize import editor_json
+
+        print_json([editor_json(e) for e in found])
         return
     for e in found:
         last = f"{e.last_login:%Y-%m-%d %H:%M} UTC" if e.last_login else "never"

@@ -122,10 +122,11 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> None:
         echo(f"   plain text:  {paths.text}")
         echo(f"   to open in a mail client: {paths.eml}")
 
-        from ..archive import publish_demo
+        from ..archive import publish_issue
 
         echo(f"\n5. Publishing {month} to the web archive")
-        archive = publish_demo(store, config, directory, now)
+        archive = directory / "archive"  # its index.html opens in a browser straight from the disk
+        publish_issue(store, config, month, archive, now)
         echo(f"   open {archive / 'index.html'} in a browser (it works straight from the disk),")
         echo("   or serve it with the web app below, at http://127.0.0.1:8000/")
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import NotFoundError
-from ..models import Entry, Item, Month, Source, SourceState
+from ..models import CandidateRow, Entry, Item, Month, Source, SourceState
 from ..text import title_key
 from .base import (
     EntryPlan,
@@ -370,12 +370,10 @@ class ItemsStore(StoreBase):
             raise NotFoundError(f"no item {item_id}: see `curator items`")
         return self._item(rows[0])
 
-    def candidate_rows(self, month: Month, oldest: datetime, end: datetime) -> list[tuple[Any, ...]]:
+    def candidate_rows(self, month: Month, oldest: datetime, end: datetime) -> list[CandidateRow]:
         """Items published in [oldest, end) that no other published issue carries yet (and that
         some source still links to), newest first, in a lean form for ranking thousands quickly.
 
-        Rows are (id, url, title, excerpt, published, author, title_key, sources, match_text):
-        ``sources`` the item's source ids, first seen first, joined by U+001F.
         """
         sql = """
             SELECT items.id, items.url, items.title, items.excerpt, items.published, items.author,
@@ -386,7 +384,7 @@ class ItemsStore(StoreBase):
                 SELECT p.ref_id FROM picks p JOIN issues i ON i.month = p.month
                 WHERE p.kind = 'item' AND i.state = 'published' AND p.month != ?)
             ORDER BY items.published DESC, items.id DESC"""
-        return self.conn.execute(sql, (iso(oldest), iso(end), str(month))).fetchall()
+        return list(map(CandidateRow._make, self.conn.execute(sql, (iso(oldest), iso(end), str(month)))))
 
     def search_item_ids(self, text: str) -> set[int]:
         q = fts_query(text)

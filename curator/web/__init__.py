@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,13 +22,12 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
-from ..config import Config, load_config
+from ..config import Config, WebSettings, load_config
 from ..errors import UsageError
 from ..i18n import format_datetime, format_day, get_translations
 from ..reports import LICENSES, STATUS_LABELS, render_markdown
 from ..store import Store
 from ..urls import is_http_url, strip_tracking
-from .settings import WebSettings, web_settings
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 SECRET_KEY_ENV = "CURATOR_SECRET_KEY"
@@ -128,7 +127,7 @@ def create_app(
     chosen = {k: v for k, v in overrides.items() if k in setting_names}
     if os.environ.get(HTTPS_ENV, "").strip().lower() in ("1", "true", "yes"):
         chosen["secure_cookies"] = True
-    settings = web_settings(config, **chosen)
+    settings = replace(config.web, **chosen)
 
     app = Flask(
         __name__,

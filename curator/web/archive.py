@@ -20,8 +20,6 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
-from ..archive import archive_settings
-
 bp = Blueprint("archive", __name__)
 
 ASSET_MAX_AGE = 3600
@@ -47,7 +45,8 @@ def archive_dir() -> Path:
     configured = current_app.config.get("CURATOR_ARCHIVE_DIR")
     if configured:
         return Path(configured).resolve()
-    return archive_settings(current_app.extensions["curator"].config).out
+    out: Path = current_app.extensions["curator"].config.archive.out
+    return out
 
 
 @bp.route("/", defaults={"path": ""})
