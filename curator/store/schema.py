@@ -403,3 +403,64 @@ def _m0009(db: sqlite_utils.Database) -> None:
         CREATE INDEX editor_sessions_email ON editor_sessions(email);
         """,
     )
+
+
+@MIGRATIONS(name="0010_link_checks")
+def _m0010(db: sqlite_utils.Database) -> None:
+    _script(
+        db,
+        """
+        -- The pre-publication checklist checks every link of an issue once, politely,
+        -- and keeps the outcome here so that the issue page does not check them again
+        -- at every view.
+        CREATE TABLE link_checks (
+            url TEXT PRIMARY KEY,
+            ok INTEGER NOT NULL,                      -- 1: the link works
+            status INTEGER,                           -- the HTTP status, NULL when none came
+            error TEXT,                               -- why it failed, in a few words
+            checked_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
+@MIGRATIONS(name="0011_send_jobs")
+def _m0011(db: sqlite_utils.Database) -> None:
+    _script(
+        db,
+        """
+        -- A send to the list started from the editor area: it runs in the background,
+        -- with the same resumable engine and the same records (sends) as `curator send`.
+        -- One job at most runs per month, so a second click never sends twice.
+        CREATE TABLE send_jobs (
+            id INTEGER PRIMARY KEY,
+            month TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'running'
+                CHECK (state IN ('running', 'done', 'stopped', 'failed')),
+            total INTEGER NOT NULL DEFAULT 0,         -- recipients to serve
+            sent INTEGER NOT NULL DEFAULT 0,
+            refused INTEGER NOT NULL DEFAULT 0,
+            skipped INTEGER NOT NULL DEFAULT 0,       -- already served by an earlier run
+            error TEXT,
+            started_by TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            finished_at TEXT
+        );
+        CREATE UNIQUE INDEX send_jobs_one_running ON send_jobs(month) WHERE state = 'running';
+        """,
+    )
+
+
+@MIGRATIONS(name="0012_issue_field_versions")
+def _m0012(db: sqlite_utils.Database) -> None:
+    _script(
+        db,
+        """
+        -- Versions per thing, not per issue: a change to the édito never conflicts
+        -- with a move of a pick, nor the title with a pick's note. Picks already carry
+        -- their own version; the issue's title and édito get theirs.
+        ALTER TABLE issues ADD COLUMN title_version INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE issues ADD COLUMN edito_version INTEGER NOT NULL DEFAULT 1;
+        """,
+    )
