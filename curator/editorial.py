@@ -8,7 +8,7 @@ and leave SQL to the store and scoring to ``curate``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from . import curate
@@ -522,12 +522,40 @@ def reopen(store: Store, month: Month, now: datetime) -> Issue:
     return store.update_issue(month, now, state="draft")
 
 
-def publish(store: Store, config: Config, month: Month, now: datetime) -> Issue:
-    """Freeze the issue: state published, with its publication date (the first one is kept)."""
+#: The hour of the day a publication date given as a day stands for, in the newsletter's time zone.
+PUBLICATION_HOUR = 9
+
+
+def publication_time(config: Config, month: Month, day: date, now: datetime) -> datetime:
+    """The moment a publication date given as a day stands for (9:00 in the newsletter's time
+    zone); an InvalidValue for a day in the future or long before the issue's month."""
+    earliest = month.start(_tz(config)).date() - timedelta(days=62)
+    today = now.astimezone(_tz(config)).date()
+    if day > today:
+        raise InvalidValue("date", "future", f"the publication date {day.isoformat()} is in the future")
+    if day < earliest:
+        raise InvalidValue(
+            "date",
+            "too_early",
+            f"the publication date {day.isoformat()} is long before {month}: give a date from {earliest.isoformat()}",
+            earliest=earliest,
+        )
+    return datetime.combine(day, time(PUBLICATION_HOUR), tzinfo=_tz(config)).astimezone(UTC)
+
+
+def publish(
+    store: Store, config: Config, month: Month, now: datetime, *, published_on: date | None = None
+) -> Issue:
+    """Freeze the issue: state published, with its publication date: ``published_on`` if given,
+    else the first one it had, else ``now``."""
     issue = require_issue(store, month)
     if not store.picks(month) and not issue.edito:
         raise EmptyIssue(month)
-    return store.update_issue(month, now, state="published", published_at=issue.published_at or now)
+    if published_on is not None:
+        when = publication_time(config, month, published_on, now)
+    else:
+        when = issue.published_at or now
+    return store.update_issue(month, now, state="published", published_at=when)
 
 
 # --- the issue as readers will see it ------------------------------------------

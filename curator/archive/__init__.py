@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from .. import editorial
@@ -95,19 +95,28 @@ class Publication:
 
 
 def publish_issue(
-    store: Store, config: Config, month: Month, out_dir: Path, now: datetime, *, base_url: str | None = None
+    store: Store,
+    config: Config,
+    month: Month,
+    out_dir: Path,
+    now: datetime,
+    *,
+    base_url: str | None = None,
+    published_on: date | None = None,
 ) -> Publication:
     """Freeze the month's issue (state published, publication date) and rebuild the archive.
 
-    Both or neither: when the archive cannot be built, the issue is put back as it was
-    (a draft stays a draft) and the previous archive is left intact.
+    ``published_on`` is the publication date readers see (default: the first one the issue
+    had, else today). Both or neither: when the archive cannot be built, the issue is put
+    back as it was (a draft stays a draft, a date stays the same) and the previous archive
+    is left intact.
     """
     before = editorial.require_issue(store, month)
-    issue = editorial.publish(store, config, month, now)
+    issue = editorial.publish(store, config, month, now, published_on=published_on)
     try:
         built = build_archive(store, config, out_dir, now=now, base_url=base_url)
     except BaseException as exc:
-        if not before.published:
+        if (before.state, before.published_at) != (issue.state, issue.published_at):
             store.update_issue(month, now, state=before.state, published_at=before.published_at)
         if not isinstance(exc, CuratorError):
             raise

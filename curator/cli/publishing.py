@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -154,14 +155,31 @@ def _print_build(report: Any) -> None:
 @click.option("--month", type=MONTH, required=True, help="The issue's month.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help=_OUT_HELP)
 @click.option("--base-url", help=_BASE_URL_HELP)
+@click.option(
+    "--date",
+    "published_on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="The publication date readers see (default: the issue's first one, else today).",
+)
 @pass_state
-def publish(state: State, month: Month, out: Path | None, base_url: str | None) -> None:
+def publish(
+    state: State, month: Month, out: Path | None, base_url: str | None, published_on: datetime | None
+) -> None:
     """Freeze the month's issue (published, with its date) and rebuild the static archive."""
     from .. import archive
 
     config = state.config
     out = out or archive.default_out_dir(config)
-    done = archive.publish_issue(state.store, config, month, out, _now(), base_url=base_url)
+    done = archive.publish_issue(
+        state.store,
+        config,
+        month,
+        out,
+        _now(),
+        base_url=base_url,
+        published_on=published_on.date() if published_on else None,
+    )
     issue = done.issue
     assert issue.published_at is not None
     click.echo(f"{month} is published ({issue.published_at:%Y-%m-%d %H:%M} UTC): {issue.title}")

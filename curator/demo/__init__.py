@@ -64,7 +64,7 @@ def _program() -> str:
 
 def run_demo(directory: Path, echo: Callable[[str], None] = print) -> None:
     """The whole monthly workflow on the sample feeds, in ``directory``: fetch, reports, picking."""
-    from datetime import UTC, datetime
+    from datetime import UTC, date, datetime
 
     from .. import views
     from ..config import load_config
@@ -126,7 +126,8 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> None:
 
         echo(f"\n5. Publishing {month} to the web archive")
         archive = directory / "archive"  # its index.html opens in a browser straight from the disk
-        publish_issue(store, config, month, archive, now)
+        # Janvier 2022 went out at the beginning of February, as the real one would have.
+        publish_issue(store, config, month, archive, now, published_on=date(2022, 2, 3))
         echo(f"   open {archive / 'index.html'} in a browser (it works straight from the disk),")
         echo("   or serve it with the web app below, at http://127.0.0.1:8000/")
 

@@ -42,6 +42,7 @@ FIELD_NAMES = {
     "section": N_("the section"),
     "position": N_("the position"),
     "report": N_("the report"),
+    "date": N_("the publication date"),
 }
 
 
@@ -95,6 +96,10 @@ def _invalid_value(exc: InvalidValue) -> str:
         return _("For %(field)s, enter a web address that starts with https:// or http://.", field=field)
     if exc.problem == "date_range":
         return _("Give a date between the years %(low)s and %(high)s.", low=data["low"], high=data["high"])
+    if exc.problem == "future":
+        return _("The publication date cannot be in the future.")
+    if exc.problem == "too_early":
+        return _("This publication date is long before the issue's month.")
     if exc.problem == "ends_before_start":
         return _("An event cannot end before it starts.")
     if exc.problem == "not_approved":
