@@ -168,7 +168,7 @@ def create_app(
     _setup_errors(app)
     app.after_request(_security_headers)
 
-    from . import archive, curation, editor, public  # noqa: F401 (curation adds routes to the editor blueprint)
+    from . import archive, curation, editor, public, publishing, sending, sources  # noqa: F401 (they add routes to the editor blueprint)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(editor.bp)
