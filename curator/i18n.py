@@ -100,3 +100,53 @@ def format_datetime(value: datetime, locale: str = DEFAULT_LOCALE, tz: str = "Eu
         return f"{day} à {format_clock(value, locale, tz)}"
     local_day = value.astimezone(ZoneInfo(tz)).date()
     return f"{_format_date(local_day, 'full', locale=parsed)}, {format_clock(value, locale, tz)}"
+
+
+def ngettext(singular: str, plural: str, n: int, locale: str = DEFAULT_LOCALE, **values: Any) -> str:
+    """``singular`` or ``plural`` as the language's rule says for ``n`` (French: 0 and 1 are
+    singular), translated, with ``num`` and ``values`` filled in."""
+    text = get_translations(locale).ngettext(singular, plural, n)
+    return text % {"num": n, **values}
+
+
+# Elision: « de » + « Élodie » → « d’Élodie », « le » + « atelier » → « l’atelier ». A word elides
+# before a vowel or a mute h; a few names start with an aspirated h (« de Hugo »): they are
+# listed here as they come up.
+_ELIDING = {"de": "d’", "le": "l’", "la": "l’", "que": "qu’", "ne": "n’", "je": "j’", "se": "s’"}
+_VOWELS = frozenset("aeiouyàâäéèêëîïôöùûüÿæœh")
+_ASPIRATED_H = ("hugo", "hélène", "henri", "hervé", "hubert", "hauts-de-france", "haute", "hameau")
+
+
+def elide(word: str, following: str, locale: str = DEFAULT_LOCALE) -> str:
+    """``word`` then ``following``, with French elision and a typographic apostrophe:
+    ``elide("de", "Élodie")`` is « d’Élodie », ``elide("de", "Paul")`` « de Paul »."""
+    following = following.strip()
+    if Locale.parse(locale).language != "fr" or word.lower() not in _ELIDING or not following:
+        return f"{word} {following}".strip()
+    first = following.lower()
+    if first[0] in _VOWELS and not (first[0] == "h" and first.startswith(_ASPIRATED_H)):
+        short = _ELIDING[word.lower()]
+        return (short[0].upper() + short[1:] if word[0].isupper() else short) + following
+    return f"{word} {following}"
+
+
+def format_ago(value: datetime, now: datetime, locale: str = DEFAULT_LOCALE, tz: str = "Europe/Paris") -> str:
+    """How long ago, in days, as people say it: « aujourd’hui », « hier », « il y a 3 jours »
+    (calendar days in the newsletter's time zone, not 24-hour periods)."""
+    zone = ZoneInfo(tz)
+    days = (now.astimezone(zone).date() - value.astimezone(zone).date()).days
+    if days <= 0:
+        return gettext("today", locale)
+    if days == 1:
+        return gettext("yesterday", locale)
+    return ngettext("%(num)d day ago", "%(num)d days ago", days, locale)
+
+
+def format_number(value: float, locale: str = DEFAULT_LOCALE, *, sign: bool = False, digits: int = 1) -> str:
+    """A number as the language writes it: « 2,5 », « 12 000 », and with ``sign`` « +2,0 »."""
+    from babel.numbers import format_decimal
+
+    pattern = ("+#,##0." if sign else "#,##0.") + "0" * digits if digits else ("+#,##0" if sign else "#,##0")
+    if sign:
+        pattern += ";-" + pattern[1:]
+    return format_decimal(value, format=pattern, locale=locale)

@@ -141,7 +141,12 @@ def _make_env(template_dirs: tuple[Path, ...], locale: str, timezone: str) -> ji
         text_links=html_to_text_with_links,
         wrap=wrap_text,
     )
-    env.globals.update(locale=locale, escape=escape)
+    env.globals.update(
+        locale=locale, escape=escape, elide=lambda word, following: i18n.elide(word, following, locale)
+    )
+    env.filters["number"] = lambda value, sign=False, digits=1: i18n.format_number(
+        value, locale, sign=sign, digits=digits
+    )
     return env
 
 

@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 
 from ..config import Config, WebSettings, load_config
 from ..errors import UsageError
-from ..i18n import format_datetime, format_day, get_translations
+from ..i18n import elide, format_ago, format_datetime, format_day, format_number, get_translations
 from ..reports import LICENSES, STATUS_LABELS, render_markdown
 from ..store import Store
 from ..urls import is_http_url, strip_tracking
@@ -192,6 +192,11 @@ def _setup_templates(app: Flask, locale: str, tz: str) -> None:
     env.filters["clean_link"] = _clean_link
     env.filters["day"] = lambda value: format_day(value, locale, tz)
     env.filters["when"] = lambda value: format_datetime(value, locale, tz)
+    env.filters["ago"] = lambda value: format_ago(value, state().now(), locale, tz)
+    env.filters["number"] = lambda value, sign=False, digits=1: format_number(
+        value, locale, sign=sign, digits=digits
+    )
+    env.globals["elide"] = lambda word, following: elide(word, following, locale)
     env.globals.update(LICENSES=LICENSES, STATUS_LABELS=STATUS_LABELS)
 
     @app.context_processor
