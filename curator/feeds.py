@@ -1,4 +1,7 @@
-"""Parse a fetched feed document (bytes and headers) into sanitised `Entry` values; no network."""
+"""Parse a fetched feed document (bytes and headers) into sanitised `Entry` values; no network.
+
+RSS and Atom are read by feedparser; a JSON document goes to :mod:`curator.jsonfeed`, which
+applies the same rules (identity, sanitising, caps, dates) with the helpers below."""
 
 from __future__ import annotations
 
@@ -66,6 +69,10 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None, fetche
         raise ParseError("empty body")
     if fetched_at.tzinfo is None:
         fetched_at = fetched_at.replace(tzinfo=UTC)
+    from .jsonfeed import looks_like_json, parse_json_feed  # here: jsonfeed reuses this module's rules
+
+    if looks_like_json(body, content_type):
+        return parse_json_feed(body, url=url, fetched_at=fetched_at)
     headers = {
         # Without a Content-Type feedparser decodes as ISO-8859-1 and flags the
         # feed; XML's own default (the prolog's encoding, else UTF-8) is right.
@@ -335,7 +342,7 @@ def _not_a_feed_reason(body: bytes, content_type: str | None, problem: str | Non
     ):
         return "not a feed: the document is an HTML page"
     if head.startswith((b"{", b"[")) or mime.endswith("json"):
-        return "not a feed: the document is JSON (JSON Feed is not supported)"
+        return "not a feed: the document is JSON, but not a JSON Feed"
     if problem:
         return f"not a feed: {problem}"
     return "not a feed: no RSS or Atom element found"

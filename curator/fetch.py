@@ -47,10 +47,10 @@ __all__ = [
     "parse_retry_after",
 ]
 
-#: What we ask servers for: feeds first, any XML next, anything as a last resort.
+#: What we ask servers for: feeds first (RSS, Atom, JSON Feed), any XML or JSON next, anything last.
 ACCEPT = (
-    "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, "
-    "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
+    "application/atom+xml, application/rss+xml, application/feed+json, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.8, text/xml;q=0.8, application/json;q=0.8, */*;q=0.1"
 )
 
 #: The kinds of failure, as recorded on a source and printed by ``curator fetch``.

@@ -554,7 +554,9 @@ class _Run:
 
 
 def _moved_warning(moved_to: str | None) -> str | None:
-    return f"moved permanently to {moved_to}: update sources.yaml" if moved_to else None
+    if not moved_to:
+        return None
+    return f"moved permanently to {moved_to}: update sources.yaml (`curator sources apply-redirects`, after two fetches)"
 
 
 def _join(*parts: str | None) -> str | None:

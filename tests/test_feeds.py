@@ -213,7 +213,10 @@ def test_html_page(content_type: str | None) -> None:
         (b"\n\n<config><</config>", "not a feed: not well-formed (invalid token) at line 3"),
         (b"Bonjour, ceci n'est pas un flux.", "not a feed: syntax error at line 1"),
         (b'<?xml version="1.0"?><config><a>1</a></config>', "not a feed: no RSS or Atom element found"),
-        (b'{"version": "https://jsonfeed.org/version/1.1", "items": []}', "not a feed: the document is JSON"),
+        (
+            b'{"id": 42, "title": {"rendered": "Accueil"}}',
+            "not a feed: the document is JSON, but not a JSON Feed",
+        ),
     ],
 )
 def test_not_a_feed(body: bytes, message: str) -> None:

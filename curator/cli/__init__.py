@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import curation, feeds, publishing, reports
+from . import curation, feeds, publishing, reports, sources
 from .common import CuratorGroup, State
 
 __all__ = ["cli", "main"]
@@ -48,7 +48,8 @@ def cli(ctx: click.Context, db: str, config: str) -> None:
 for command in (
     feeds.fetch,
     feeds.items,
-    feeds.sources,
+    sources.sources,
+    sources.check,
     reports.serve,
     reports.reports,
     reports.editors,

@@ -1,4 +1,4 @@
-"""Sources and items: fetch, items, sources."""
+"""Feeds and items: fetch, items (the sources commands are in sources.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import click
 
 from ..models import Month
 from ..text import terminal_safe
-from .common import MONTH, State, _now, echo, pass_state, print_json
+from .common import MONTH, State, echo, pass_state, plural, print_json
 
 
 @click.command()
@@ -53,7 +53,7 @@ def fetch(state: State, source_ids: tuple[str, ...], concurrency: int | None, qu
         if bar_ctx is not None:
             bar_ctx.__exit__(None, None, None)
     click.echo(
-        f"{summary.sources} sources: {summary.new} new items, {summary.updated} updated, "
+        f"{plural(summary.sources, 'source')}: {plural(summary.new, 'new item')}, {summary.updated} updated, "
         f"{summary.unchanged} unchanged, {summary.skipped} skipped, {summary.failed} failed."
     )
     if summary.failed:
@@ -110,27 +110,4 @@ def items(
     for item in found:
         flag = "~" if item.published_estimated else " "
         echo(f"{item.id:>6}  {item.published:%Y-%m-%d}{flag} {item.source or '-':<20} {item.title}")
-    click.echo(f"{len(found)} items.", err=True)
-
-
-@click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array (see the README for its fields).")
-@pass_state
-def sources(state: State, as_json: bool) -> None:
-    """List the sources with their last fetch status (syncs sources.yaml first)."""
-    store = state.store
-    store.sync_sources(state.config.sources, _now())
-    rows = store.sources()
-    if as_json:
-        from ..serialize import source_json
-
-        print_json([source_json(s) for s in rows])
-        return
-    for s in rows:
-        status = s.status if s.enabled else f"disabled ({s.disabled_reason})"
-        line = f"{s.id:<24} {status:<10} {s.items:>5} items  {s.url}"
-        if s.last_error:
-            line += f"\n{'':<24} last error: {s.last_error}"
-        if s.moved_to:
-            line += f"\n{'':<24} moved permanently to {s.moved_to}: update sources.yaml"
-        echo(line)
+    click.echo(f"{plural(len(found), 'item')}.", err=True)

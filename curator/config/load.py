@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
@@ -114,23 +114,9 @@ def parse_config(text: str, path: str = "sources.yaml") -> Config:
     if not sections:
         raise top.error("declare at least one section", "sections")
 
-    section_ids = {s.id for s in sections}
-    lab_ids = {lab.id for lab in labs}
-    theme_ids = {t.id for t in themes}
     raw_sources = top.data.get("sources") or []
-    for src, raw in zip(sources, raw_sources, strict=True):
-        r = Reader(path, f"sources[{src.id}]", raw)
-        if src.section is not None and src.section not in section_ids:
-            raise r.error(
-                f"unknown section {src.section!r} (known: {', '.join(sorted(section_ids))})", "section"
-            )
-        if src.section is not None and next(s for s in sections if s.id == src.section).kind != "items":
-            raise r.error(f"the section {src.section!r} holds the édito or the agenda, not items", "section")
-        if src.lab is not None and src.lab not in lab_ids:
-            raise r.error(f"unknown lab {src.lab!r}: add it under 'labs' first", "lab")
-        for tag in src.tags:
-            if tag not in theme_ids:
-                raise r.error(f"unknown theme {tag!r}: add it under 'themes' first", "tags")
+    for error in reference_errors(path, zip(sources, raw_sources, strict=True), sections, labs, themes):
+        raise error
 
     blocks = top.data
     return Config(
@@ -146,6 +132,32 @@ def parse_config(text: str, path: str = "sources.yaml") -> Config:
         web=parse_web(blocks.get("web"), path),
         archive=parse_archive(blocks.get("archive"), path, newsletter),
     )
+
+
+def reference_errors(
+    path: str,
+    sources: Iterable[tuple[Source, Any]],
+    sections: Sequence[Section],
+    labs: Iterable[Lab],
+    themes: Iterable[Theme],
+) -> Iterator[ConfigError]:
+    """What each source (with its raw mapping) names that does not exist: sections, labs, themes."""
+    section_ids = {s.id for s in sections}
+    lab_ids = {lab.id for lab in labs}
+    theme_ids = {t.id for t in themes}
+    for src, raw in sources:
+        r = Reader(path, f"sources[{src.id}]", raw)
+        if src.section is not None and src.section not in section_ids:
+            yield r.error(
+                f"unknown section {src.section!r} (known: {', '.join(sorted(section_ids))})", "section"
+            )
+        elif src.section is not None and next(s for s in sections if s.id == src.section).kind != "items":
+            yield r.error(f"the section {src.section!r} holds the édito or the agenda, not items", "section")
+        if src.lab is not None and src.lab not in lab_ids:
+            yield r.error(f"unknown lab {src.lab!r}: add it under 'labs' first", "lab")
+        for tag in src.tags:
+            if tag not in theme_ids:
+                yield r.error(f"unknown theme {tag!r}: add it under 'themes' first", "tags")
 
 
 def _entries(path: str, top: dict[str, Any], key: str, build: Callable[[Reader], Any]) -> list[Any]:
@@ -227,17 +239,21 @@ def _newsletter(r: Reader) -> Newsletter:
 
 
 def _section(r: Reader) -> Section:
-    r.check_keys({"id", "title", "max_picks", "description", "kind"})
+    r.check_keys({"id", "title", "max_picks", "description", "kind", "note_required"})
     section_id = r.ident()
     kind = r.text("kind", default=section_id if section_id in ("edito", "agenda") else "items")
     if kind not in ("items", "edito", "agenda"):
         raise r.error(f"unknown kind {kind!r}: use items, edito or agenda", "kind")
+    note_required = r.boolean("note_required", False)
+    if note_required and kind != "items":
+        raise r.error(f"the {kind} takes no picks, so no notes: remove note_required", "note_required")
     return Section(
         id=section_id,
         title=r.text("title", required=True),
         max_picks=r.integer("max_picks", None, minimum=1),
         description=r.text("description"),
         kind=kind,
+        note_required=note_required,
     )
 
 
@@ -258,7 +274,7 @@ def _theme(r: Reader) -> Theme:
 
 
 def _source(r: Reader) -> Source:
-    r.check_keys({"id", "url", "title", "section", "lab", "tags", "weight", "enabled"})
+    r.check_keys({"id", "url", "title", "section", "lab", "tags", "weight", "enabled", "site"})
     return Source(
         id=r.ident(),
         url=r.url("url", required=True),
@@ -268,4 +284,16 @@ def _source(r: Reader) -> Source:
         tags=r.str_list("tags"),
         weight=r.number("weight", 1.0),
         enabled=r.boolean("enabled", True),
+        site=r.url("site"),
     )
+
+
+#: The reader of one entry of each list and of the newsletter, for ``curator check``
+#: (``check.py``), which reads every entry on its own to report every error at once.
+ENTRY_READERS: dict[str, Callable[[Reader], Any]] = {
+    "sections": _section,
+    "labs": _lab,
+    "themes": _theme,
+    "sources": _source,
+}
+read_newsletter = _newsletter

@@ -68,6 +68,7 @@ class ItemsStore(StoreBase):
                         content_hash=None,
                         gone=0,
                         moved_to=None,
+                        moved_count=0,
                         retry_after=None,
                         consecutive_failures=0,
                     )
@@ -111,6 +112,7 @@ class ItemsStore(StoreBase):
             moved_to=row["moved_to"],
             disabled_reason=reason,
             items=row.get("n_items", 0) or 0,
+            moved_count=row.get("moved_count") or 0,
         )
 
     def sources(self, *, include_removed: bool = False) -> list[SourceState]:
@@ -131,6 +133,15 @@ class ItemsStore(StoreBase):
             raise NotFoundError(f"no source {source_id!r}: see `curator sources`")
         return self._source_state(rows[0])
 
+    def items_brought_since(self, since: datetime) -> dict[str, int]:
+        """How many items each source brought since ``since`` (first seen through it then);
+        sources that brought none are left out."""
+        rows = self.conn.execute(
+            "SELECT source_id, count(*) FROM item_sources WHERE first_seen >= ? GROUP BY source_id",
+            (iso(since),),
+        )
+        return {source_id: int(n) for source_id, n in rows}
+
     def record_fetch(
         self,
         source_id: str,
@@ -147,7 +158,11 @@ class ItemsStore(StoreBase):
         feed_title: str | None = None,
         new_items: int = 0,
     ) -> None:
-        """Record the outcome of one fetch of a source (status: ok, unchanged, failed)."""
+        """Record the outcome of one fetch of a source (status: ok, unchanged, failed).
+
+        ``moved_to`` is where a permanent redirect pointed: the fetches in a row that saw the
+        same target are counted (``moved_count``). A fetch that saw none breaks the count, and
+        one that got its answer from the address itself (ok, unchanged) forgets the target."""
         sets: dict[str, Any] = {
             "status": status,
             "last_fetched": iso(now),
@@ -167,6 +182,12 @@ class ItemsStore(StoreBase):
             sets["content_hash"] = content_hash
         if moved_to is not None:
             sets["moved_to"] = moved_to
+            sql_moved = "moved_count = CASE WHEN moved_to IS :moved_to THEN moved_count + 1 ELSE 1 END"
+        elif status == "failed":
+            sql_moved = "moved_count = 0"
+        else:
+            sets["moved_to"] = None
+            sql_moved = "moved_count = 0"
         if gone:
             sets["gone"] = 1
         if feed_title:
@@ -176,7 +197,7 @@ class ItemsStore(StoreBase):
         assignments = ", ".join(f"{k} = :{k}" for k in sets)
         with self.write():
             cur = self.conn.execute(
-                f"UPDATE sources SET {assignments}, {sql_fail} WHERE id = :id",
+                f"UPDATE sources SET {sql_moved}, {assignments}, {sql_fail} WHERE id = :id",
                 {**sets, "id": source_id},
             )
             if cur.rowcount != 1:

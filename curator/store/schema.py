@@ -464,3 +464,18 @@ def _m0012(db: sqlite_utils.Database) -> None:
         ALTER TABLE issues ADD COLUMN edito_version INTEGER NOT NULL DEFAULT 1;
         """,
     )
+
+
+@MIGRATIONS(name="0013_sources_moved_count")
+def _m0013(db: sqlite_utils.Database) -> None:
+    _script(
+        db,
+        """
+        -- How many fetches in a row were permanently redirected (301, 308) to moved_to:
+        -- `curator sources apply-redirects` writes a redirect into sources.yaml only once
+        -- two fetches in a row have seen it, so that one misconfigured answer moves nothing.
+        ALTER TABLE sources ADD COLUMN moved_count INTEGER NOT NULL DEFAULT 0;
+        -- A redirect recorded before this count existed was seen at least once.
+        UPDATE sources SET moved_count = 1 WHERE moved_to IS NOT NULL;
+        """,
+    )

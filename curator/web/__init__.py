@@ -23,10 +23,19 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from ..config import Config, WebSettings, load_config
-from ..errors import UsageError
-from ..i18n import elide, format_ago, format_datetime, format_day, format_number, get_translations
+from ..errors import ConfigError, UsageError
+from ..i18n import (
+    elide,
+    format_ago,
+    format_datetime,
+    format_day,
+    format_days_ago,
+    format_number,
+    install_gettext,
+)
 from ..reports import LICENSES, STATUS_LABELS, render_markdown
 from ..store import Store
+from ..typography import typography, typography_html
 from ..urls import is_http_url, strip_tracking
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -47,6 +56,7 @@ class WebState:
     locale: str
     demo: bool = False
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    config_mtime: float = 0.0  # of sources.yaml when ``config`` was read
 
     def now(self) -> datetime:
         return self.clock()
@@ -66,10 +76,30 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 
 def state() -> WebState:
+    """The app's state. When sources.yaml changed on disk (``curator sources import``, or the
+    editor area's OPML import in another worker), it is read again; a file that no longer
+    loads keeps the last good configuration (``curator check`` says what is wrong)."""
     from flask import current_app
 
     result: WebState = current_app.extensions["curator"]
+    mtime = _mtime(result.config.path)
+    if mtime != result.config_mtime:
+        try:
+            result = replace(result, config=load_config(result.config.path), config_mtime=mtime)
+        except ConfigError:
+            current_app.logger.warning(
+                "%s changed but does not load: keeping the last good one", result.config.path
+            )
+            result = replace(result, config_mtime=mtime)
+        current_app.extensions["curator"] = result
     return result
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def get_store() -> Store:
@@ -159,7 +189,13 @@ def create_app(
         pass  # creates the database and runs the migrations once, before any request
     locale = config.newsletter.locale or "fr"
     app.extensions["curator"] = WebState(
-        config=config, db_path=str(db_path), settings=settings, locale=locale, demo=demo, clock=clock
+        config=config,
+        db_path=str(db_path),
+        settings=settings,
+        locale=locale,
+        demo=demo,
+        clock=clock,
+        config_mtime=_mtime(config.path),
     )
     csrf.init_app(app)
     app.teardown_appcontext(_close_store)
@@ -173,6 +209,8 @@ def create_app(
     app.register_blueprint(public.bp)
     app.register_blueprint(editor.bp)
     app.register_blueprint(archive.bp)
+    # The pages link their icon (/static/favicon.svg); browsers that ask for /favicon.ico anyway get it too.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     return app
 
 
@@ -186,8 +224,7 @@ def create_app_from_env() -> Flask:
 
 def _setup_templates(app: Flask, locale: str, tz: str) -> None:
     env = app.jinja_env
-    env.add_extension("jinja2.ext.i18n")
-    env.install_gettext_translations(get_translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    install_gettext(env, locale)
     env.filters["markdown"] = render_markdown
     env.filters["clean_link"] = _clean_link
     env.filters["day"] = lambda value: format_day(value, locale, tz)
@@ -196,12 +233,31 @@ def _setup_templates(app: Flask, locale: str, tz: str) -> None:
     env.filters["number"] = lambda value, sign=False, digits=1: format_number(
         value, locale, sign=sign, digits=digits
     )
+    env.filters["points"] = lambda value, sign=True: _points(value, locale, sign)
+    env.filters["days_ago"] = lambda days: format_days_ago(int(days), locale)
+    env.filters["typo"] = lambda value: _typo(value, locale)
     env.globals["elide"] = lambda word, following: elide(word, following, locale)
     env.globals.update(LICENSES=LICENSES, STATUS_LABELS=STATUS_LABELS)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
         return {"newsletter": state().config.newsletter, "current_editor": g.get("editor")}
+
+
+def _typo(value: Any, locale: str) -> Any:
+    """French typography (apostrophes, no-break spaces) on text from the data (titles, names):
+    what people read; form fields and text shown verbatim keep what was typed."""
+    if value is None:
+        return ""
+    if hasattr(value, "__html__"):
+        return typography_html(str(value.__html__()), locale)
+    return typography(str(value), locale)
+
+
+def _points(value: float, locale: str, sign: bool = True) -> str:
+    """The points of a reason for a score, signed: « +2,0 », « -0,5 », « +0,25 » (one decimal,
+    or two when it has them)."""
+    return format_number(value, locale, sign=sign, digits=1 if round(value, 1) == round(value, 2) else 2)
 
 
 def _clean_link(url: str | None) -> str | None:
