@@ -3,6 +3,21 @@
 The CLI and the editor area both call these functions; they enforce the rules
 (a published issue is frozen, sections and their maximum, stale edits refused)
 and leave SQL to the store and scoring to ``curate``.
+
+Stale edits are checked per thing, never per issue, so that two editors (or two
+tabs) working on different parts of an issue never block each other:
+
+- the title and the édito each have a version (``title_version``, ``edito_version``);
+- a pick's version covers its note and overrides (``edit_pick``; ``unpick`` checks
+  it too, so that nobody removes a note they have not seen);
+- a move checks the order of the sections it touches (the one it leaves and the one
+  it enters), as the page showed it (``layout``): another move, pick or removal in
+  those sections makes it stale; the édito, the title, notes, events and the other
+  sections never do;
+- a pick from the candidates checks, when asked (``new_only``), that nobody picked
+  the same thing meanwhile; events are added and removed without a check.
+
+Every check is optional: the CLI passes none.
 """
 
 from __future__ import annotations
@@ -25,7 +40,7 @@ from .errors import (
     SectionFull,
     StaleEdit,
 )
-from .i18n import format_month
+from .i18n import fill, format_month
 from .models import Event, Issue, Item, Month, Pick, Report, Section, make_ref, parse_ref
 from .store import Store
 from .text import clean_text, title_key
@@ -37,7 +52,11 @@ def settings(config: Config) -> CurationSettings:
 
 
 def default_title(config: Config, month: Month) -> str:
-    return config.newsletter.issue_title.replace("{month}", format_month(month, config.newsletter.locale))
+    """The issue_title of sources.yaml for ``month``: « Infolettre — janvier 2022 »; « Infolettre
+    de {month} » elides before a vowel: « Infolettre d’avril 2022 »."""
+    locale = config.newsletter.locale
+    pattern = config.newsletter.issue_title.replace("%", "%%").replace("{month}", "%(month)s")
+    return fill(pattern, {"month": format_month(month, locale)}, locale)
 
 
 def get_issue(store: Store, config: Config, month: Month, now: datetime) -> Issue:
@@ -46,8 +65,10 @@ def get_issue(store: Store, config: Config, month: Month, now: datetime) -> Issu
 
 
 def peek_issue(store: Store, config: Config, month: Month, now: datetime) -> Issue:
-    """The month's issue as stored, or as it will be created (version 0), without writing anything."""
-    return store.issue(month) or Issue(month, default_title(config, month), "", "draft", None, 0, now, now)
+    """The month's issue as stored, or as it will be created (versions 0), without writing anything."""
+    return store.issue(month) or Issue(
+        month, default_title(config, month), "", "draft", None, 0, now, now, title_version=0, edito_version=0
+    )
 
 
 def require_issue(store: Store, month: Month) -> Issue:
@@ -261,13 +282,19 @@ def pick(
     title: str | None = None,
     summary: str | None = None,
     by: str | None = None,
-    expected_version: int | None = None,
+    new_only: bool = False,
+    expected_layout: Mapping[str, Sequence[str]] | None = None,
 ) -> Pick:
     """Place an item (``"123"``) or a report (``"r5"``) in a section of the month's issue.
 
     Already picked, it moves (to ``position``, else it keeps its place within
     its section, else it goes last in the new one). ``note``, ``title`` and
     ``summary`` set the editor's note and overrides in the same transaction.
+
+    ``new_only`` refuses (StaleEdit) to move what is already picked: the page that
+    offered it saw it unpicked, so another editor picked it meanwhile.
+    ``expected_layout`` (see ``layout``) refuses a change to the order of a section
+    that is no longer the one the page showed.
     """
     kind, ref_id = parse_ref(ref)
     candidate = _resolve(store, config, kind, ref_id)
@@ -275,8 +302,7 @@ def pick(
         raise InvalidValue("position", "position", "--position starts at 1")
     overrides = _overrides(note=note, title=title, summary=summary)
     with store.write():
-        issue = _editable(store, config, month, now)
-        _check_version(store, issue, expected_version)
+        _editable(store, config, month, now)
         for other, state in store.picks_of(kind, ref_id):
             if state == "published" and other.month != month:
                 raise InUseError(
@@ -284,6 +310,8 @@ def pick(
                     other.month,
                 )
         existing = store.pick_for(month, kind, ref_id)
+        if existing is not None and new_only:
+            raise StaleEdit("the candidate", ref)
         target = _section(
             config,
             section
@@ -291,6 +319,9 @@ def pick(
             or candidate.section
             or _items_section(config),
         )
+        if expected_layout is not None:
+            touched = {target.id} | ({existing.section} if existing else set())
+            _check_layout(store, month, touched, expected_layout)
         if target.max_picks is not None and (existing is None or existing.section != target.id):
             count = len(store.picks(month, target.id))
             if count >= target.max_picks:
@@ -324,17 +355,29 @@ def _overrides(**values: str | None) -> dict[str, str | None]:
     return cleaned
 
 
-def _check_version(store: Store, issue: Issue, expected_version: int | None) -> None:
-    """Refuse a change made from a page drawn at another version of the issue.
+def layout(store: Store, month: Month) -> dict[str, tuple[str, ...]]:
+    """The refs of each section's picks, in order (those a page does not show too): what a
+    move checks. A section without picks is absent."""
+    result: dict[str, list[str]] = {}
+    for p in store.picks(month):
+        result.setdefault(p.section, []).append(p.ref)
+    return {section: tuple(refs) for section, refs in result.items()}
 
-    Version 0 stands for an issue that did not exist yet when the page was drawn:
-    it matches the issue just created for this change (version 1), not a later one.
-    """
-    if expected_version is None:
-        return
-    current = store.issue(issue.month)
-    if current is None or current.version != max(expected_version, 1):
-        raise StaleEdit("the issue", issue.month)
+
+def _check_layout(
+    store: Store, month: Month, sections: set[str], expected: Mapping[str, Sequence[str]]
+) -> None:
+    """Refuse a change to the order of ``sections`` when it is not the one ``expected`` says."""
+    current = layout(store, month)
+    for section in sorted(sections):
+        if tuple(current.get(section, ())) != tuple(expected.get(section, ())):
+            raise StaleEdit("the section", section)
+
+
+def _field_versions(name: str, expected_version: int | None) -> dict[str, int]:
+    """The version a change to ``name`` (title, edito) checks. Version 0 stands for an issue
+    that did not exist when the page was drawn: it matches the issue just created (version 1)."""
+    return {} if expected_version is None else {name: max(expected_version, 1)}
 
 
 def unpick(
@@ -346,10 +389,14 @@ def unpick(
     *,
     expected_version: int | None = None,
 ) -> Pick:
+    """Take a pick out of the issue; ``expected_version`` is the pick's (its note and overrides),
+    so that nobody removes a note written meanwhile without having seen it."""
     kind, ref_id = parse_ref(ref)
     with store.write():
-        issue = _editable(store, config, month, now)
-        _check_version(store, issue, expected_version)
+        _editable(store, config, month, now)
+        current = store.pick_for(month, kind, ref_id)
+        if current is not None and expected_version is not None and current.version != expected_version:
+            raise StaleEdit("the pick", ref)
         removed = store.remove_pick(month, kind, ref_id)
         store.touch_issue(month, now)
     return removed
@@ -365,10 +412,15 @@ def move(
     *,
     section: str | None = None,
     by: str | None = None,
-    expected_version: int | None = None,
+    expected_layout: Mapping[str, Sequence[str]] | None = None,
 ) -> Pick:
     """Move a pick to ``position`` in its section (or in another ``section``; with no
-    position, it goes last there)."""
+    position, it goes last there).
+
+    ``expected_layout`` is the order of the sections as the page showed it (``layout``):
+    the move is refused (StaleEdit) when the section it leaves or enters changed since.
+    A move checks nothing else: the édito, the title and notes never make it stale.
+    """
     kind, ref_id = parse_ref(ref)
     existing = store.pick_for(month, kind, ref_id)
     if existing is None:
@@ -382,7 +434,7 @@ def move(
         section=section or existing.section,
         position=position,
         by=by,
-        expected_version=expected_version,
+        expected_layout=expected_layout,
     )
 
 
@@ -416,13 +468,18 @@ def set_edito(
     *,
     expected_version: int | None = None,
 ) -> Issue:
-    text = clean_text(text)
+    """Set the édito; ``expected_version`` is the édito's own (``Issue.edito_version``): only
+    another change to the édito makes it stale. The same text as the stored one changes nothing."""
+    text = clean_text(text).strip()
     if len(text) > 20_000:
         raise InvalidValue("edito", "too_long", "the édito is at most 20,000 characters", limit=20_000)
     with store.write():
         issue = _editable(store, config, month, now)
-        _check_version(store, issue, expected_version)
-        return store.update_issue(month, now, edito=text.strip())
+        if issue.edito == text:
+            return issue  # nothing changes: no other editor's page goes stale
+        return store.update_issue(
+            month, now, field_versions=_field_versions("edito", expected_version), edito=text
+        )
 
 
 def set_title(
@@ -434,13 +491,17 @@ def set_title(
     *,
     expected_version: int | None = None,
 ) -> Issue:
+    """Set the issue's title; ``expected_version`` is the title's own (``Issue.title_version``)."""
     title = " ".join(clean_text(title).split())
     if not title or len(title) > 200:
         raise InvalidValue("title", "too_long", "an issue title is 1 to 200 characters", limit=200)
     with store.write():
         issue = _editable(store, config, month, now)
-        _check_version(store, issue, expected_version)
-        return store.update_issue(month, now, title=title)
+        if issue.title == title:
+            return issue
+        return store.update_issue(
+            month, now, field_versions=_field_versions("title", expected_version), title=title
+        )
 
 
 def add_event(

@@ -27,6 +27,7 @@ class ConfigError(CuratorError):
         self.entry = entry
         self.field = field
         self.line = line
+        self.message = message  # without the place
         where = []
         if path:
             where.append(f"{path}:{line}" if line else path)
@@ -107,12 +108,15 @@ class SectionFull(ConflictError):
 
 
 class StaleEdit(ConflictError):
-    """Someone else changed ``what`` (an issue, a pick, a report) since the page was drawn."""
+    """Someone else changed ``what`` (an issue, a pick, a section's order, a report) since the
+    page was drawn; ``field`` names the part of it (``title``, ``edito``) when it is one."""
 
-    def __init__(self, what: str, ref: object) -> None:
+    def __init__(self, what: str, ref: object, field: str | None = None) -> None:
         self.what = what
         self.ref = ref
-        super().__init__(f"{what} {ref} was changed by someone else in the meantime: reload it and try again")
+        self.field = field
+        subject = f"the {field} of {what} {ref}" if field else f"{what} {ref}"
+        super().__init__(f"{subject} was changed by someone else in the meantime: reload it and try again")
 
 
 class NotPicked(NotFoundError):
@@ -163,4 +167,42 @@ class InvalidValue(UsageError):
         self.field = field
         self.problem = problem
         self.data = data
+        super().__init__(message)
+
+
+class SendInProgress(ConflictError):
+    """The issue of ``month`` is already being sent to the list (the job ``job_id``): a second
+    send would not start until it ends (or, if it stopped answering, until it is resumed)."""
+
+    def __init__(self, month: object, job_id: int | None = None) -> None:
+        self.month = month
+        self.job_id = job_id
+        super().__init__(
+            f"the issue {month} is already being sent to the list: wait for the end of that send"
+        )
+
+
+class ChecklistBlocked(UsageError):
+    """The pre-publication checklist of ``month`` has blocking findings (their ``codes``), and
+    publishing despite them was not asked for."""
+
+    def __init__(self, month: object, codes: tuple[str, ...]) -> None:
+        self.month = month
+        self.codes = codes
+        super().__init__(
+            f"the issue {month} has {len(codes)} blocking point(s) ({', '.join(sorted(set(codes)))}): "
+            f"see `curator issue check --month {month}`"
+        )
+
+
+class ArchiveBuildFailed(CuratorError):
+    """The archive could not be rebuilt after ``action`` (``publish`` or ``reopen``) on the issue
+    of ``month``: the issue was put back as it was (its ``state`` now: ``published`` or
+    ``draft``) and the previous archive is intact. ``reason`` says what failed."""
+
+    def __init__(self, month: object, action: str, state: str, reason: str, message: str) -> None:
+        self.month = month
+        self.action = action
+        self.state = state
+        self.reason = reason
         super().__init__(message)

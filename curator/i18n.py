@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import tempfile
+from collections.abc import Mapping
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +21,9 @@ from babel.dates import format_time as _format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from .models import Month
 
@@ -60,9 +65,10 @@ def get_translations(locale: str = DEFAULT_LOCALE) -> NullTranslations:
 
 
 def gettext(message: str, locale: str = DEFAULT_LOCALE, **values: Any) -> str:
-    """``message`` translated into ``locale``, with ``values`` filled in (``%(name)s``)."""
+    """``message`` translated into ``locale``, with ``values`` filled in (``%(name)s``) as
+    :func:`fill` does."""
     text = get_translations(locale).gettext(message)
-    return text % values if values else text
+    return fill(text, values, locale) if values else text
 
 
 def N_(message: str) -> str:
@@ -106,7 +112,60 @@ def ngettext(singular: str, plural: str, n: int, locale: str = DEFAULT_LOCALE, *
     """``singular`` or ``plural`` as the language's rule says for ``n`` (French: 0 and 1 are
     singular), translated, with ``num`` and ``values`` filled in."""
     text = get_translations(locale).ngettext(singular, plural, n)
-    return text % {"num": n, **values}
+    return fill(text, {"num": n, **values}, locale)
+
+
+def fill(text: str, values: Mapping[str, Any], locale: str = DEFAULT_LOCALE) -> str:
+    """A translated message with its placeholders filled in as the language writes them: « de »
+    elided before a value that starts with a vowel (« Retour d’expérience de %(author)s » is
+    « … d’Élodie Arnaud » and « … de Paul Martin »), a whole number given to ``%(name)d``
+    grouped (« 12 000 »)."""
+    text, filled = _prepare(text, values, locale)
+    return text % filled
+
+
+def _prepare(text: str, values: Mapping[str, Any], locale: str) -> tuple[str, dict[str, Any]]:
+    """``text`` elided before its values, its ``%(name)d`` made ``%(name)s`` for the grouped
+    numbers; and the values to fill it with."""
+    text = elide_placeholders(text, values, locale)
+    grouped: dict[str, Any] = {}
+
+    def number(m: re.Match[str]) -> str:
+        value = values.get(m.group(1))
+        if not isinstance(value, int) or isinstance(value, bool):
+            return m.group(0)
+        grouped[m.group(1)] = format_number(value, locale, digits=0)
+        return f"%({m.group(1)})s"
+
+    text = _NUMBER_PLACEHOLDER_RE.sub(number, text)
+    return text, {**values, **grouped}
+
+
+def install_gettext(env: Environment, locale: str = DEFAULT_LOCALE) -> None:
+    """The catalog of ``locale`` in a Jinja environment, newstyle (``_("… %(name)s", name=x)``,
+    ``ngettext("%(num)d entry", "%(num)d entries", n)``), its values filled in as :func:`fill`
+    does; with autoescape, the message is safe and the values are escaped."""
+    translations = get_translations(locale)
+    if not any(name.endswith(".InternationalizationExtension") for name in env.extensions):
+        env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+
+    def finish(context: Context, text: str, values: dict[str, Any]) -> str:
+        text, filled = _prepare(text, values, locale)
+        if context.eval_ctx.autoescape:
+            return Markup(text) % filled
+        return text % filled
+
+    @pass_context
+    def _gettext(context: Context, message: str, /, **values: Any) -> str:
+        return finish(context, translations.gettext(message), values)
+
+    @pass_context
+    def _ngettext(context: Context, singular: str, plural: str, n: int, /, **values: Any) -> str:
+        values.setdefault("num", n)
+        return finish(context, translations.ngettext(singular, plural, n), values)
+
+    env.globals.update(gettext=_gettext, ngettext=_ngettext)
 
 
 # Elision: « de » + « Élodie » → « d’Élodie », « le » + « atelier » → « l’atelier ». A word elides
@@ -114,7 +173,23 @@ def ngettext(singular: str, plural: str, n: int, locale: str = DEFAULT_LOCALE, *
 # listed here as they come up.
 _ELIDING = {"de": "d’", "le": "l’", "la": "l’", "que": "qu’", "ne": "n’", "je": "j’", "se": "s’"}
 _VOWELS = frozenset("aeiouyàâäéèêëîïôöùûüÿæœh")
-_ASPIRATED_H = ("hugo", "hélène", "henri", "hervé", "hubert", "hauts-de-france", "haute", "hameau")
+_ASPIRATED_H = ("hugo", "henri", "hervé", "hubert", "hauts-de-france", "haute", "hameau")
+# A placeholder after a word that elides, in a translated message: « de %(author)s ».
+_BEFORE_PLACEHOLDER_RE = re.compile(r"(?<![\w’'-])(de|le|la|que|De|Le|La|Que) (?=%\((\w+)\)s)")
+_NUMBER_PLACEHOLDER_RE = re.compile(r"%\((\w+)\)d")
+
+
+def _elides(following: str) -> bool:
+    """Whether a word elides before ``following``: a vowel, a mute h, a y before a consonant
+    (« d’Yves », but « de Yann »)."""
+    first = following[:2].lower()
+    if not first or first[0] not in _VOWELS:
+        return False
+    if first[0] == "h":
+        return not following.lower().startswith(_ASPIRATED_H)
+    if first[0] == "y":
+        return len(first) > 1 and first[1] not in _VOWELS
+    return True
 
 
 def elide(word: str, following: str, locale: str = DEFAULT_LOCALE) -> str:
@@ -123,18 +198,38 @@ def elide(word: str, following: str, locale: str = DEFAULT_LOCALE) -> str:
     following = following.strip()
     if Locale.parse(locale).language != "fr" or word.lower() not in _ELIDING or not following:
         return f"{word} {following}".strip()
-    first = following.lower()
-    if first[0] in _VOWELS and not (first[0] == "h" and first.startswith(_ASPIRATED_H)):
+    if _elides(following):
         short = _ELIDING[word.lower()]
         return (short[0].upper() + short[1:] if word[0].isupper() else short) + following
     return f"{word} {following}"
+
+
+def elide_placeholders(text: str, values: Mapping[str, Any], locale: str = DEFAULT_LOCALE) -> str:
+    """``text``, a translated message, with « de », « le », « la » elided before the placeholders
+    whose value calls for it: « Retour d’expérience de %(author)s » is « … d’%(author)s » when
+    the author is Élodie, and stays as it is for Paul."""
+    if "%(" not in text or Locale.parse(locale).language != "fr":
+        return text
+
+    def one(m: re.Match[str]) -> str:
+        value = values.get(m.group(2))
+        if not isinstance(value, str) or not _elides(value.strip()):
+            return m.group(0)
+        short = _ELIDING[m.group(1).lower()]
+        return short[0].upper() + short[1:] if m.group(1)[0].isupper() else short
+
+    return _BEFORE_PLACEHOLDER_RE.sub(one, text)
 
 
 def format_ago(value: datetime, now: datetime, locale: str = DEFAULT_LOCALE, tz: str = "Europe/Paris") -> str:
     """How long ago, in days, as people say it: « aujourd’hui », « hier », « il y a 3 jours »
     (calendar days in the newsletter's time zone, not 24-hour periods)."""
     zone = ZoneInfo(tz)
-    days = (now.astimezone(zone).date() - value.astimezone(zone).date()).days
+    return format_days_ago((now.astimezone(zone).date() - value.astimezone(zone).date()).days, locale)
+
+
+def format_days_ago(days: int, locale: str = DEFAULT_LOCALE) -> str:
+    """``days`` days ago as people say it: « aujourd’hui » (0 or less), « hier », « il y a 3 jours »."""
     if days <= 0:
         return gettext("today", locale)
     if days == 1:

@@ -41,3 +41,21 @@ def markdown_to_html(text: str) -> str:
 
 def markdown_to_text(text: str) -> str:
     return html_to_text(markdown_to_html(text))
+
+
+def markdown_links(text: str) -> list[str]:
+    """The targets of the links of a Markdown text (those ``markdown_to_html`` keeps), in order."""
+    found: list[str] = []
+
+    def walk(tokens: list[Token]) -> None:
+        for token in tokens:
+            if token.type == "link_open":
+                href = token.attrGet("href")
+                if href:
+                    found.append(str(href))
+            if token.children:
+                walk(token.children)
+
+    if text.strip():
+        walk(_parser().parse(text))
+    return found

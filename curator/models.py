@@ -70,6 +70,7 @@ class Section:
     max_picks: int | None = None
     description: str = ""
     kind: str = "items"  # items; edito (shows the issue's édito); agenda (shows its events)
+    note_required: bool = False  # each pick needs an editor's note (the pre-publication checklist says so)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class Source:
     tags: tuple[str, ...] = ()
     weight: float = 1.0
     enabled: bool = True
+    site: str = ""  # the web page the feed belongs to (an OPML htmlUrl), or ""
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,7 @@ class SourceState:
     moved_to: str | None = None
     disabled_reason: str | None = None
     items: int = 0
+    moved_count: int = 0  # consecutive fetches that were permanently redirected to moved_to
 
 
 @dataclass(frozen=True)
@@ -187,9 +190,11 @@ class Issue:
     edito: str  # Markdown
     state: str  # draft or published
     published_at: datetime | None
-    version: int
+    version: int  # bumped by every change (the archive re-renders a published issue when it moves)
     created_at: datetime
     updated_at: datetime
+    title_version: int = 1  # bumped when the title changes: what a title edit checks
+    edito_version: int = 1  # bumped when the édito changes: what an édito edit checks
 
     @property
     def published(self) -> bool:
@@ -267,6 +272,21 @@ class ReportChange:
     action: str  # edited, approved, rejected
     changes: dict[str, dict[str, Any]] = field(default_factory=dict)  # field -> {"old": …, "new": …}
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    """What checking one link found: ``ok`` when it answered 2xx (after redirects).
+
+    ``status`` is the last HTTP status (None when none came); ``error`` a short kind of failure
+    (``timeout``, ``dns``, ``connection``, ``redirect``, ``http``), None when it works.
+    """
+
+    url: str
+    ok: bool
+    status: int | None
+    error: str | None
+    checked_at: datetime  # aware, UTC
 
 
 @dataclass(frozen=True)

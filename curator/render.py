@@ -33,6 +33,7 @@ from .typography import (
 )
 
 if TYPE_CHECKING:
+    from .checklist import EmailFacts
     from .config import Config
     from .views import IssueView, PickView
 
@@ -77,7 +78,7 @@ def _make_env(template_dirs: tuple[Path, ...], locale: str, timezone: str) -> ji
         keep_trailing_newline=True,
         bytecode_cache=_bytecode_cache(),
     )
-    env.install_gettext_translations(i18n.get_translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    i18n.install_gettext(env, locale)
 
     def typo(value: Any) -> Any:
         if isinstance(value, Markup) or hasattr(value, "__html__"):
@@ -244,6 +245,15 @@ def issue_urls(config: Config, month: Month) -> dict[str, str]:
     }
 
 
+def custom_title(title: str, config: Config, month: Month) -> str:
+    """The issue's own title, or "" when it is the default one (« Infolettre — janvier 2022 »,
+    which the email's header already says with the newsletter's title and the month)."""
+    from .editorial import default_title
+
+    title = " ".join(title.split())
+    return "" if title == " ".join(default_title(config, month).split()) else title
+
+
 def email_templates_dir(config: Config, templates: Path | None = None) -> Path | None:
     """The team's template folder: ``templates`` if given, else ``email: {templates: DIR}``."""
     if templates is None:
@@ -291,6 +301,7 @@ def render_email(
         "newsletter": newsletter,
         "blocks": email_blocks(view),
         "subject": subject,
+        "custom_title": custom_title(view.issue.title, config, month),
         "preheader": preheader,
         "logo": settings.logo,
         "now": now,
@@ -538,3 +549,35 @@ def check_email(html: str, text: str) -> list[str]:
             f"the text part lacks {len(missing)} link(s) of the HTML part: {', '.join(missing[:3])}"
         )
     return problems
+
+
+# --- what the pre-publication checklist needs to know of the email --------------------
+
+
+def images_without_alt(html: str) -> list[str]:
+    """The ``src`` of every ``<img>`` of an HTML document that has no ``alt`` attribute, in order."""
+    from html import unescape
+
+    found = []
+    for m in _TAG_ATTRS_RE.finditer(html):
+        if m.group(1).lower() == "img":
+            attrs = {k.lower(): unescape(v[1:-1]) for k, v in _ATTR_RE.findall(m.group(2))}
+            if "alt" not in attrs:
+                found.append(attrs.get("src", ""))
+    return found
+
+
+def email_facts(view: IssueView, config: Config, *, now: datetime) -> EmailFacts:
+    """Render the issue's email and say what the checklist (``curator.checklist``) looks at: its
+    size against Gmail's limit and its images without alt text; or why it cannot be rendered."""
+    from .checklist import EmailFacts
+
+    try:
+        rendered = render_email(view, config, now=now)
+    except (RenderError, UsageError) as exc:
+        return EmailFacts(error=str(exc))
+    return EmailFacts(
+        html_bytes=rendered.html_size,
+        limit=GMAIL_CLIP_BYTES,
+        images_without_alt=tuple(images_without_alt(rendered.html)),
+    )

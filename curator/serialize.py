@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from .checklist import Checklist
 from .config import Config
 from .curate import Candidate
 from .models import Editor, Event, Item, Report, ReportChange, SourceState
@@ -176,4 +177,39 @@ def event_json(e: Event) -> dict[str, object]:
         "video_url": e.video_url,
         "description": e.description,
         "link": e.link,
+    }
+
+
+def _plain(value: Any) -> Any:
+    """Finding data as JSON: datetimes in ISO 8601, tuples as lists."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def checklist_json(checklist: Checklist) -> dict[str, Any]:
+    """The pre-publication checklist, as ``curator issue check --json`` prints it."""
+    links = checklist.links
+    email = checklist.email
+    return {
+        "month": str(checklist.month),
+        "ok": checklist.ok,
+        "blocking": len(checklist.blocking),
+        "warnings": len(checklist.warnings),
+        "findings": [
+            {"code": f.code, "severity": f.severity, "data": _plain(dict(f.data))} for f in checklist.findings
+        ],
+        "links": {
+            "total": links.total,
+            "checked": links.checked,
+            "broken": links.broken,
+            "last_checked": _dt(links.last_checked),
+        },
+        "email": None
+        if email is None
+        else {"html_bytes": email.html_bytes, "limit": email.limit, "error": email.error},
     }

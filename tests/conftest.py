@@ -8,7 +8,8 @@ The shared fixtures and builders live in ``tests/support/``, one module per kind
   ``fast_passwords``), ``serve_app``, ``seed_candidates``;
 - ``support.builders``: ``make_entry``, the test configuration, the email's issue
   (``make_email_issue``), the archive's data (``make_archive_data``, ``archive_data``);
-- ``support.browser``: headless Chromium (``browser``, ``page``).
+- ``support.browser``: headless Chromium (``browser``, ``page``);
+- ``support.smtp_server``: a real SMTP server on 127.0.0.1 (``smtp_inbox``, ``Inbox``).
 
 Test modules import the helpers from here (``from conftest import FeedServer``)."""
 
@@ -40,6 +41,7 @@ from support.builders import (
     write_test_config,
 )
 from support.feed_server import FEEDS_DIR, FeedServer, Reply, SeenRequest, run_async
+from support.smtp_server import Inbox, smtp_inbox
 from support.web import (
     TEST_EDITOR_EMAIL,
     TEST_EDITOR_PASSWORD,
@@ -67,6 +69,7 @@ __all__ = [
     "VALID_REPORT",
     "ArchiveData",
     "FeedServer",
+    "Inbox",
     "Reply",
     "SeenRequest",
     "WebClient",
@@ -76,6 +79,7 @@ __all__ = [
     "run_async",
     "seed_candidates",
     "serve_app",
+    "smtp_inbox",
     "write_test_config",
 ]
 

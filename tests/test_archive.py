@@ -386,6 +386,27 @@ def test_two_builds_are_byte_identical(archive_data: ArchiveData) -> None:
     assert files(one) == files(two) and again.rendered_issues == tuple(archive_data.published)
 
 
+def test_the_report_counts_what_was_rendered_and_what_changed_on_disk(archive_data: ArchiveData) -> None:
+    out = archive_data.directory / "archive"
+    first = build_archive(archive_data.store, archive_data.config, out, now=NOW)
+    total = len(files(out))
+    assert (first.files, first.rendered, first.reused, len(first.written), first.kept) == (
+        total,
+        total,
+        0,
+        total,
+        0,
+    )
+    again = build_archive(archive_data.store, archive_data.config, out, now=NOW)
+    assert (again.rendered, again.reused, again.written, again.kept) == (1, total - 1, (), total)
+    full = build_archive(archive_data.store, archive_data.config, out, now=NOW, only_changed=False)
+    assert (full.files, full.rendered, full.reused, full.written, full.kept) == (total, total, 0, (), total)
+    assert full.rendered_issues == tuple(archive_data.published)
+    archive_data.publish("2022-03", ("Un prototype de plus",))
+    more = build_archive(archive_data.store, archive_data.config, out, now=NOW)
+    assert more.reused and more.rendered == more.files - more.reused >= len(more.written) > 0
+
+
 def test_publishing_one_more_issue_rewrites_only_what_changes(archive_data: ArchiveData) -> None:
     out = archive_data.directory / "archive"
     build_archive(archive_data.store, archive_data.config, out, now=NOW)
@@ -448,6 +469,7 @@ def test_many_issues_are_rendered_in_forked_processes_with_the_same_result(
     report = build_archive(archive_data.store, archive_data.config, forked, now=NOW)
     assert calls == [1] and files(forked) == files(serial)
     assert sorted(report.written) == sorted(files(forked)) and report.kept == 0
+    assert report.rendered == report.files and report.reused == 0  # the children's counts came back
 
 
 def test_an_error_in_a_forked_process_fails_the_build() -> None:
@@ -693,10 +715,19 @@ def test_cli_publish_and_build(archive_data: ArchiveData) -> None:
     assert result.exit_code == 0, result.output
     assert "2022-01 is published" in result.output and "Archive of 3 issues" in result.output
     assert (out / "2022-01/index.html").is_file()
+    total = sum(1 for p in out.rglob("*") if p.is_file())
     result = runner.invoke(cli, ["--db", db, "--config", config, "build", "--out", str(out)])
-    assert result.exit_code == 0 and "0 files written" in result.output, result.output
+    assert result.exit_code == 0, result.output  # only the manifest is made again
+    assert (
+        f"Archive of 3 issues in {out}/: 1 file rendered, {total - 1} reused; "
+        f"0 changed on disk, {total} unchanged, 0 removed (" in result.output
+    ), result.output
     result = runner.invoke(cli, ["--db", db, "--config", config, "build", "--out", str(out), "--full"])
-    assert result.exit_code == 0 and "0 files written" in result.output, result.output
+    assert result.exit_code == 0, result.output  # everything rendered again, identical
+    assert (
+        f"Archive of 3 issues in {out}/: {total} files rendered, 0 reused; "
+        f"0 changed on disk, {total} unchanged, 0 removed (" in result.output
+    ), result.output
     result = runner.invoke(
         cli, ["--db", db, "--config", config, "publish", "--month", "2022-02", "--out", str(out)]
     )

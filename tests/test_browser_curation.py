@@ -210,6 +210,9 @@ def test_the_keyboard_moves_a_pick_to_another_section(site: tuple[str, Any], pag
         editorial.pick(store, state.config, _month(), "1", NOW, section="veille", note="Garder la note")
         editorial.pick(store, state.config, _month(), "3", NOW, section="actualites")
     _log_in(page, f"{base}/editeur/numeros/2022-01")
+    # The section menu is among the pick's other actions, in a disclosure opened from the keyboard.
+    page.locator("#pick-1 summary", has_text="Plus d’actions").focus()
+    page.keyboard.press("Enter")
     page.get_by_label("Rubrique pour Veille numéro 0").select_option(label="Actualités des labs")
     page.get_by_label("Rubrique pour Veille numéro 0").focus()
     page.keyboard.press("Tab")

@@ -116,3 +116,57 @@ def test_colours_stay_readable_in_dark_mode(
         page.screenshot(path=str(artifacts / "email-600px-dark.png"))
     finally:
         page.context.close()
+
+
+STYLES = """() => {
+    const colour = (selector, property) => {
+        const e = document.querySelector(selector);
+        return e ? getComputedStyle(e)[property] : null;
+    };
+    return {
+        body: colour('body', 'backgroundColor'),
+        page: colour('.page', 'backgroundColor'),
+        section: colour('.card', 'backgroundColor'),
+        sectionTable: colour('.card > table', 'backgroundColor'),
+        text: colour('.card h3', 'color'),
+        muted: colour('.card .muted', 'color'),
+        link: colour('.card h3 a', 'color'),
+        note: colour('.card .n', 'backgroundColor'),
+        header: colour('h1', 'color'),
+        footer: colour('.foot', 'backgroundColor'),
+        dark: matchMedia('(prefers-color-scheme: dark)').matches,
+    };
+}"""
+
+
+def test_dark_mode_styles_apply_where_the_client_asks_for_them(
+    browser: Any, issue_email: tuple[str, list[str]]
+) -> None:
+    """The same page, light then dark (emulate_media): the dark palette replaces the inline light
+    colours (body, sections, text, links, notes, footer); the header keeps its colours."""
+    html, _titles = issue_email
+    page = open_email(browser, html, 600)
+    try:
+        page.emulate_media(color_scheme="light")
+        light = page.evaluate(STYLES)
+        assert not light["dark"]
+        assert light["body"] == light["page"] == light["footer"] == "rgb(238, 238, 238)"
+        assert light["section"] == light["sectionTable"] == "rgb(255, 255, 255)"
+        assert (light["text"], light["muted"], light["link"]) == (
+            "rgb(22, 22, 22)",
+            "rgb(58, 58, 58)",
+            "rgb(0, 0, 145)",
+        )
+        page.emulate_media(color_scheme="dark")
+        dark = page.evaluate(STYLES)
+        assert dark["dark"]
+        assert dark["body"] == dark["page"] == dark["footer"] == "rgb(18, 18, 18)"
+        assert dark["section"] == dark["sectionTable"] == "rgb(30, 30, 30)"
+        assert dark["note"] == "rgb(27, 27, 53)" != light["note"]
+        for key in ("text", "muted", "link"):
+            assert dark[key] != light[key], key
+        assert dark["header"] == light["header"] == "rgb(255, 255, 255)"  # on the same blue
+        page.emulate_media(color_scheme="light")
+        assert page.evaluate(STYLES) == light  # and back
+    finally:
+        page.context.close()

@@ -27,7 +27,7 @@ def fill_form(page: Any, **values: str) -> None:
         page.get_by_label("Votre lab", exact=True).select_option(label="Un autre lab")
         page.get_by_label("Nom de votre lab, s’il n’est pas dans la liste").fill(values["lab_other"])
     else:
-        page.get_by_label("Votre lab", exact=True).select_option(label="Lab'Innov Normandie (Normandie)")
+        page.get_by_label("Votre lab", exact=True).select_option(label="Lab’Innov Normandie (Normandie)")
     page.get_by_label("Vos prénom et nom").fill(values.get("author_name", "Claire Lemoine"))
     page.get_by_label("Votre adresse électronique").fill(
         values.get("author_email", "claire@ac-normandie.example")

@@ -62,3 +62,32 @@ def test_bad_month_is_a_usage_error(tmp_path) -> None:  # type: ignore[no-untype
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "c.db"), "items", "--month", "2022-13"])
     assert result.exit_code == 2
     assert "YYYY-MM" in result.output
+
+
+def test_counts_say_one_report_and_two_reports(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from curator.cli.common import plural
+
+    assert [plural(n, "report") for n in (0, 1, 2)] == ["0 reports", "1 report", "2 reports"]
+    assert plural(1, "entry", "entries") == "1 entry" and plural(3, "entry", "entries") == "3 entries"
+    from datetime import UTC, datetime
+
+    from curator.store import Store
+
+    with Store.open(tmp_path / "c.db") as store:
+        store.add_report(
+            submission_key="k",
+            lab=None,
+            lab_other="Lab de Mayotte",
+            author_name="Élodie Arnaud",
+            author_email="elodie@example.org",
+            title="Un atelier",
+            summary="Résumé.",
+            body="Texte.",
+            link=None,
+            tags=[],
+            license="etalab-2.0",
+            now=datetime(2022, 1, 5, tzinfo=UTC),
+        )
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "c.db"), "reports", "list"])
+    assert result.exit_code == 0, result.output
+    assert "1 report." in result.output

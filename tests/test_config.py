@@ -141,3 +141,55 @@ def test_missing_file_and_exit_code_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "unknown section 'nope'" in result.output
     assert "Traceback" not in result.output
+
+
+# --- email: {recipients: …}, who gets the issue when it is sent to the list from the editor area ---
+
+
+def test_email_recipients_a_list_of_addresses_or_a_csv_file(tmp_path: Path) -> None:
+    path = tmp_path / "conf" / "sources.yaml"
+    path.parent.mkdir()
+    path.write_text(
+        VALID + "email: {recipients: [infolettre@listes.example.org, Infolettre@listes.example.org]}\n"
+    )
+    email = load_config(path).email
+    assert (email.recipients, email.recipients_file) == (("infolettre@listes.example.org",), None)
+    path.write_text(VALID + "email:\n  recipients: abonnes/liste.csv\n")
+    email = load_config(path).email
+    assert email.recipients == () and email.recipients_file == path.parent.resolve() / "abonnes" / "liste.csv"
+    path.write_text(VALID + f"email: {{recipients: {tmp_path / 'ailleurs.csv'}}}\n")
+    assert load_config(path).email.recipients_file == tmp_path / "ailleurs.csv"
+    path.write_text(VALID + "email: {rate_limit: 30}\n")
+    assert load_config(path).email.recipients == () and load_config(path).email.recipients_file is None
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        (
+            "email: {recipients: infolettre@listes.example.org}",
+            "x.yaml:8, email, field 'recipients': 'infolettre@listes.example.org' is an address, not a file: "
+            "write a list, recipients: [infolettre@listes.example.org]",
+        ),
+        (
+            "email: {recipients: [infolettre@listes.example.org, pas une adresse]}",
+            "x.yaml:8, email, field 'recipients': item 2: 'pas une adresse' is not an email address",
+        ),
+        (
+            "email: {recipients: [a@b.example, 12]}",
+            "field 'recipients': item 2: 12 is not an email address",
+        ),
+        (
+            "email: {recipients: {file: abonnes.csv}}",
+            "field 'recipients': expected the path of a CSV file (recipients: abonnes.csv) or a list of addresses",
+        ),
+        (
+            "email:\n  rate_limit: 30\n  recipients: 12",
+            "x.yaml:9, email, field 'recipients': expected the path of a CSV file",
+        ),
+    ],
+)
+def test_email_recipients_errors_name_file_line_and_field(block: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(VALID + block + "\n", "x.yaml")
+    assert expected in str(info.value)

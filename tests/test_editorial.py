@@ -17,7 +17,7 @@ from curator import editorial, views
 from curator.cli import cli
 from curator.config import parse_config
 from curator.demo import SAMPLE_CONFIG
-from curator.errors import ConflictError, UsageError
+from curator.errors import ConflictError, StaleEdit, UsageError
 from curator.ingest import save_entries
 from curator.models import Entry, Month
 from curator.store import Store
@@ -115,17 +115,62 @@ def test_published_issue_is_frozen_until_reopened(store: Store, config) -> None:
 def test_stale_edit_is_refused(store: Store, config) -> None:  # type: ignore[no-untyped-def]
     v = _ids(store, "la27eregion")
     editorial.pick(store, config, JAN, v[0], NOW)
-    seen = store.issue(JAN)
-    assert seen is not None
-    editorial.pick(store, config, JAN, v[1], NOW, expected_version=seen.version)  # editor A
-    with pytest.raises(ConflictError, match="changed by someone else"):
-        editorial.pick(store, config, JAN, v[2], NOW, expected_version=seen.version)  # editor B, stale page
+    editorial.pick(store, config, JAN, v[1], NOW)
+    seen = editorial.layout(store, JAN)  # the order a page shows
+    editorial.move(store, config, JAN, v[1], 1, NOW, expected_layout=seen)  # editor A
+    with pytest.raises(StaleEdit, match="the section veille was changed by someone else") as caught:
+        editorial.move(store, config, JAN, v[1], 2, NOW, expected_layout=seen)  # editor B, stale page
+    assert (caught.value.what, caught.value.ref) == ("the section", "veille")
     pick = store.pick_for(JAN, "item", int(v[0]))
     assert pick is not None
     editorial.edit_pick(store, config, JAN, v[0], NOW, note="A", expected_version=pick.version)
     with pytest.raises(ConflictError):
         editorial.edit_pick(store, config, JAN, v[0], NOW, note="B", expected_version=pick.version)
     assert store.pick_for(JAN, "item", int(v[0])).note == "A"  # type: ignore[union-attr]
+    with pytest.raises(StaleEdit):  # nobody removes a note they have not seen
+        editorial.unpick(store, config, JAN, v[0], NOW, expected_version=pick.version)
+    editorial.unpick(store, config, JAN, v[0], NOW, expected_version=pick.version + 1)
+    # A pick from a page that showed it unpicked: refused once another editor picked it.
+    with pytest.raises(StaleEdit) as caught:
+        editorial.pick(store, config, JAN, v[1], NOW, section="appels", new_only=True)
+    assert caught.value.what == "the candidate"
+    assert store.pick_for(JAN, "item", int(v[1])).section == "veille"  # type: ignore[union-attr]
+
+
+def test_versions_per_field_never_block_unrelated_changes(store: Store, config) -> None:  # type: ignore[no-untyped-def]
+    """The title, the édito, each pick's note and the order of each section have their own
+    versions: a change to one never makes a page stale for another."""
+    v = _ids(store, "la27eregion")
+    seen = editorial.peek_issue(store, config, JAN, NOW)  # nothing stored yet: versions 0
+    assert (seen.version, seen.title_version, seen.edito_version) == (0, 0, 0)
+    editorial.pick(store, config, JAN, v[0], NOW)  # creates the issue
+    editorial.pick(store, config, JAN, v[1], NOW)
+    layout = editorial.layout(store, JAN)
+    assert layout == {"veille": (v[0], v[1])}
+    editorial.set_edito(store, config, JAN, "Bonne année", NOW, expected_version=seen.edito_version)
+    editorial.set_title(store, config, JAN, "Un titre", NOW, expected_version=seen.title_version)
+    editorial.move(store, config, JAN, v[1], 1, NOW, expected_layout=layout)  # the édito moved on: fine
+    editorial.add_event(store, config, JAN, NOW, title="Temps du lab", starts_at=datetime(2022, 1, 27, 14))
+    pick = store.pick_for(JAN, "item", int(v[1]))
+    assert pick is not None and pick.version == 1  # a move is no change to its note
+    editorial.edit_pick(store, config, JAN, v[1], NOW, note="Note", expected_version=pick.version)
+    issue = store.issue(JAN)
+    assert issue is not None and (issue.title_version, issue.edito_version) == (2, 2)
+    editorial.set_edito(store, config, JAN, "Bonne année !", NOW, expected_version=issue.edito_version)
+    editorial.set_title(store, config, JAN, "Un autre titre", NOW, expected_version=issue.title_version)
+    # The same field, from a stale page: refused, naming the field; the CLI passes no version.
+    with pytest.raises(StaleEdit, match="the edito of the issue 2022-01") as caught:
+        editorial.set_edito(store, config, JAN, "Autre", NOW, expected_version=issue.edito_version)
+    assert caught.value.field == "edito"
+    with pytest.raises(StaleEdit) as caught:
+        editorial.set_title(store, config, JAN, "Autre", NOW, expected_version=issue.title_version)
+    assert caught.value.field == "title"
+    # The text already saved is no conflict: there is nothing to choose between.
+    editorial.set_edito(store, config, JAN, "Bonne année !", NOW, expected_version=issue.edito_version)
+    editorial.set_edito(store, config, JAN, "Sans version", NOW)
+    after = store.issue(JAN)
+    assert after is not None and (after.edito, after.title) == ("Sans version", "Un autre titre")
+    assert after.version > issue.version  # the issue's own version still follows every change
 
 
 def test_a_move_that_changes_nothing_leaves_the_issue_alone(store: Store, config) -> None:  # type: ignore[no-untyped-def]
@@ -134,12 +179,14 @@ def test_a_move_that_changes_nothing_leaves_the_issue_alone(store: Store, config
     for ref in v[:3]:
         editorial.pick(store, config, JAN, ref, NOW, section="veille")
     version = store.issue(JAN).version  # type: ignore[union-attr]
-    editorial.move(store, config, JAN, v[2], 3, NOW, expected_version=version)
-    editorial.move(store, config, JAN, v[2], 99, NOW, expected_version=version)  # "last" is where it is
-    editorial.move(store, config, JAN, v[1], 2, NOW, section="veille", expected_version=version)
-    editorial.pick(store, config, JAN, v[0], NOW, expected_version=version)  # picked again: keeps its place
+    layout = editorial.layout(store, JAN)
+    editorial.move(store, config, JAN, v[2], 3, NOW, expected_layout=layout)
+    editorial.move(store, config, JAN, v[2], 99, NOW, expected_layout=layout)  # "last" is where it is
+    editorial.move(store, config, JAN, v[1], 2, NOW, section="veille", expected_layout=layout)
+    editorial.pick(store, config, JAN, v[0], NOW)  # picked again: keeps its place
     assert store.issue(JAN).version == version  # type: ignore[union-attr]
-    editorial.move(store, config, JAN, v[2], 1, NOW, expected_version=version)
+    assert editorial.layout(store, JAN) == layout
+    editorial.move(store, config, JAN, v[2], 1, NOW, expected_layout=layout)
     assert store.issue(JAN).version == version + 1  # type: ignore[union-attr]
     assert [p.ref for p in store.picks(JAN, "veille")] == [v[2], v[0], v[1]]
 

@@ -285,9 +285,9 @@ def test_the_form_and_the_editor_forms_strip_what_breaks_the_email(web: WebClien
         "/editeur/numeros/2022-01/evenements",
         {"title": "Temps du lab", "start_date": "0001-01-01", "start_time": "10:00", "version": "0"},
     )
-    assert response.status_code == 303  # a message, not a 500
-    page = web.client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "entre les années 1900 et 2999" in page
+    assert response.status_code == 422  # a message, not a 500, and the form as it was typed
+    page = response.get_data(as_text=True)
+    assert "entre les années 1900 et 2999" in page and 'value="0001-01-01"' in page
 
 
 def test_every_distinct_entry_of_a_corpus_is_stored(curator: Curator, feed_server: FeedServer) -> None:

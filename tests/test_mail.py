@@ -1,5 +1,6 @@
 """`curator send` against a real SMTP server (aiosmtpd on 127.0.0.1): headers, proofs, refused
-recipients, a failure in the middle of a recipients file and the rerun, rate limit, login."""
+recipients, a failure in the middle of a recipients file and the rerun, rate limit, login, and
+the bad lines of a recipients file (skipped and reported, or --strict)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from curator import editorial
 from curator.cli import cli
 from curator.config import SmtpSettings
 from curator.errors import UsageError
-from curator.mail import PASSWORD_ENV, SendError, read_recipients, send_issue
+from curator.mail import PASSWORD_ENV, SendError, read_recipients, recipients_from, send_issue
+from curator.mail.recipients import RecipientList, SkippedLine, collect_recipients, read_recipient_list
 
 # --- a real SMTP server ------------------------------------------------------------------
 
@@ -287,6 +289,47 @@ def test_recipients_file_formats(tmp_path: Path) -> None:
         read_recipients(path)
 
 
+def test_bad_lines_are_skipped_with_their_line_numbers_or_stop_everything_when_strict(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "abonnes.csv"
+    path.write_text(
+        "nom;email\nA;a@ac-exemple.fr\nB;pas-une-adresse\n# en pause\nC;\nD;d@ac-exemple.fr\nE;e@@x.fr\n",
+        encoding="utf-8",
+    )
+    found = read_recipient_list(path)
+    assert found.addresses == ("a@ac-exemple.fr", "d@ac-exemple.fr")
+    assert found.skipped == (
+        SkippedLine(path, 3, "pas-une-adresse", "'pas-une-adresse' is not an email address"),
+        SkippedLine(path, 5, "", "'' is not an email address"),
+        SkippedLine(path, 7, "e@@x.fr", "'e@@x.fr' is not an email address"),
+    )
+    assert str(found.skipped[0]) == f"{path}:3: 'pas-une-adresse' is not an email address"
+    # strict: today's behaviour, the first bad line stops everything.
+    for strict in (
+        lambda: read_recipient_list(path, strict=True),
+        lambda: read_recipients(path),
+        lambda: collect_recipients([], path, strict=True),
+        lambda: recipients_from([], path),  # as the web calls it: strict, addresses alone
+    ):
+        with pytest.raises(UsageError, match=r"abonnes\.csv:3: 'pas-une-adresse' is not an email address"):
+            strict()
+    # --to addresses first, duplicates dropped, the file's bad lines beside them; --to stays strict.
+    both = collect_recipients(["D@ac-exemple.fr", "liste@listes.example.org"], path)
+    assert both == RecipientList(
+        ("D@ac-exemple.fr", "liste@listes.example.org", "a@ac-exemple.fr"), found.skipped
+    )
+    assert collect_recipients(["x@ac-exemple.fr"], None) == RecipientList(("x@ac-exemple.fr",))
+    with pytest.raises(UsageError, match=r"--to: 'moi' is not an email address"):
+        collect_recipients(["moi"], path)
+    # A file without a single address is refused, lenient or not.
+    path.write_text("email\npas une adresse\nnon plus\n", encoding="utf-8")
+    with pytest.raises(
+        UsageError, match=r"no email address in the file \(2 line\(s\) skipped; the first: .*:2:"
+    ):
+        read_recipient_list(path)
+
+
 # --- the command -----------------------------------------------------------------------------------
 
 
@@ -331,3 +374,51 @@ def test_send_command(issue: Any, smtpd: Any, tmp_path: Path) -> None:
         cli, [*base[:-4], "--to", "x@y.example", "--smtp-host", "127.0.0.1", "--smtp-port", str(_free_port())]
     )
     assert result.exit_code == 1 and "cannot connect to the SMTP server" in result.output
+
+
+def test_send_command_skips_bad_lines_and_says_so_unless_strict(
+    issue: Any, smtpd: Any, tmp_path: Path
+) -> None:
+    inbox, smtp = smtpd
+    store, _config, _month = issue
+    _publish(issue)
+    store.close()
+    recipients = tmp_path / "abonnes.csv"
+    recipients.write_text(
+        f"email,nom\n{ADDRESSES[0]},A\npas-une-adresse,B\n{ADDRESSES[1]},C\nlecteur@,D\n", encoding="utf-8"
+    )
+    base = [
+        "--db",
+        str(tmp_path / "curator.db"),
+        "--config",
+        str(tmp_path / "sources.yaml"),
+        "send",
+        "--month",
+        "2022-01",
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(smtp.port),
+        "--recipients",
+        str(recipients),
+    ]
+    runner = CliRunner()
+    result = runner.invoke(cli, [*base, "--strict"])
+    assert result.exit_code == 2, result.output
+    assert f"{recipients}:3: 'pas-une-adresse' is not an email address" in result.output
+    assert not inbox.messages
+    result = runner.invoke(cli, base)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"warning: {recipients}:3: 'pas-une-adresse' is not an email address (line skipped)",
+        f"warning: {recipients}:5: 'lecteur@' is not an email address (line skipped)",
+    ]
+    assert result.stdout.splitlines()[-1] == (
+        f"2022-01: 2 sent, 0 already sent before, 0 refused; 2 bad lines of {recipients} skipped "
+        "(--strict stops on them)."
+    )
+    assert inbox.received() == Counter(ADDRESSES[:2])
+    # A typo in --to is still a usage error, whatever the file holds.
+    result = runner.invoke(cli, [*base, "--to", "moi@@exemple.fr"])
+    assert result.exit_code == 2 and "--to: 'moi@@exemple.fr' is not an email address" in result.output
+    assert inbox.received() == Counter(ADDRESSES[:2])

@@ -195,7 +195,7 @@ def test_lang_alt_colours_and_header(rendered: Any) -> None:
     assert images and all(img.attrs.get("alt") for img in images)
     assert all(img.attrs["src"].startswith("https://") for img in images)
     metas = {m.attrs.get("name"): m.attrs.get("content") for m in doc.iter("meta")}
-    assert metas["color-scheme"] == "light only"
+    assert metas["color-scheme"] == metas["supported-color-schemes"] == "light dark"
     assert doc.iter("title")[0].text == "Infolettre — janvier 2022"
     h1 = doc.iter("h1")[0]
     assert squash(h1.text) == "Infolettre des labs d’académie"
@@ -209,6 +209,112 @@ def test_lang_alt_colours_and_header(rendered: Any) -> None:
     first = body.iter("div")[0]
     assert "display:none" in first.attrs["style"] and squash(first.text) == squash(rendered.preheader)
     assert rendered.preheader.startswith("Bonne année à toutes et à tous")
+
+
+def test_a_custom_title_is_in_the_header_escaped_with_the_month(issue: tuple[Any, Any, Any]) -> None:
+    store, config, month = issue
+
+    def header(html: str) -> list[str]:
+        """The header's lines: the newsletter's title, then each paragraph."""
+        block = parse(html).iter("h1")[0].parent
+        assert block is not None
+        return [squash(n.text) for n in block.children if isinstance(n, Node)]
+
+    default = render_email(views.issue_view(store, config, month), config, now=EMAIL_NOW)
+    assert header(default.html) == [
+        "Infolettre des labs d’académie",
+        "janvier 2022",  # the default title (« Infolettre — janvier 2022 ») says nothing more
+        "Voir cette infolettre en ligne",
+    ]
+    assert "Infolettre — janvier 2022" not in default.text.split("\n\n")[0]  # the default title: not repeated
+    title = 'Spécial <b>co-développement</b> & « tiers-lieux » : "ateliers"'
+    editorial.set_title(store, config, month, title, EMAIL_NOW)
+    rendered = render_email(views.issue_view(store, config, month), config, now=EMAIL_NOW)
+    doc = parse(rendered.html)
+    assert header(rendered.html) == [
+        "Infolettre des labs d’académie",
+        "janvier 2022",  # the month stays...
+        squash(typography(title)),  # ...and the issue's own title follows
+        "Voir cette infolettre en ligne",
+    ]
+    assert not [b for b in doc.iter("b") if "co-développement" in b.text]  # text, not markup
+    assert "Spécial &lt;b&gt;co-développement&lt;/b&gt; &amp; «" in rendered.html
+    assert rendered.subject == typography(title) == doc.iter("title")[0].text
+    assert rendered.text.startswith(f"INFOLETTRE DES LABS D’ACADÉMIE\njanvier 2022\n{typography(title)}\n\n")
+    # Back to the default title: the header is as before.
+    editorial.set_title(store, config, month, "Infolettre — janvier 2022", EMAIL_NOW)
+    again = render_email(views.issue_view(store, config, month), config, now=EMAIL_NOW)
+    assert (again.html, again.text) == (default.html, default.text)
+
+
+def _luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of ``#rrggbb``."""
+
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def _contrast(one: str, two: str) -> float:
+    light, dark = sorted((_luminance(one), _luminance(two)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _dark_rules(html: str) -> dict[str, dict[str, str]]:
+    """The rules of the email's ``@media (prefers-color-scheme: dark)``: selector → property → value."""
+    m = re.search(r"@media \(prefers-color-scheme: dark\) \{(.*?)\}\s*</style>", html, re.DOTALL)
+    assert m, "no dark-mode media query in the email"
+    rules: dict[str, dict[str, str]] = {}
+    for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", m.group(1)):
+        declarations = {}
+        for declaration in body.split(";"):
+            if declaration.strip():
+                name, value = declaration.split(":", 1)
+                assert value.strip().endswith("!important")  # over the inline light colours
+                declarations[name.strip()] = value.replace("!important", "").strip()
+        for selector in selectors.split(","):
+            rules.setdefault(" ".join(selector.split()), {}).update(declarations)
+    return rules
+
+
+def test_test_contrast_helper_matches_known_wcag_ratios() -> None:
+    assert round(_contrast("#000000", "#ffffff"), 1) == 21.0
+    assert round(_contrast("#777777", "#ffffff"), 2) == 4.48  # the classic just-below-AA grey
+    assert _contrast("#161616", "#ffffff") == _contrast("#ffffff", "#161616")
+
+
+def test_dark_mode_palette_keeps_wcag_aa_contrast(rendered: Any) -> None:
+    html = rendered.html
+    metas = {m.attrs.get("name"): m.attrs.get("content") for m in parse(html).iter("meta")}
+    assert metas["color-scheme"] == "light dark" and ":root { color-scheme: light dark;" in html
+    rules = _dark_rules(html)
+    page, card = rules["body"]["background"], rules[".card"]["background"]
+    assert rules[".page"]["background"] == rules[".foot"]["background"] == page
+    assert rules[".card > table"]["background"] == card and rules[".foot > table"]["background"] == page
+    note = rules[".card .n"]["background"]
+    pairs = {  # every text of the dark palette on the background it sits on
+        "text on a section": (rules[".card p"]["color"], card),
+        "headings and items on a section": (rules[".card h3"]["color"], card),
+        "muted text on a section": (rules[".card .muted"]["color"], card),
+        "links and section titles": (rules[".card a"]["color"], card),
+        "section titles": (rules[".card h2"]["color"], card),
+        "a note's text": (rules[".card div"]["color"], note),
+        "a note's links": (rules[".card a"]["color"], note),
+        "the footer's text": (rules[".foot p"]["color"], page),
+        "the footer's links": (rules[".foot a"]["color"], page),
+    }
+    low = {what: round(_contrast(*pair), 2) for what, pair in pairs.items() if _contrast(*pair) < 4.5}
+    assert low == {}, low  # WCAG AA for text: 4.5:1
+    # The dark scheme really is dark, and the light colours it replaces are all set inline.
+    assert _luminance(page) < 0.02 and _luminance(card) < 0.02 and _luminance(note) < 0.02
+    doc = parse(html)
+    sections = [d for d in doc.iter("div") if "card" in d.attrs.get("class", "").split()]
+    assert len(sections) == 6 and all("background-color:#ffffff" in d.attrs["style"] for d in sections)
+    muted = [p for p in doc.iter("p") if p.attrs.get("class") == "muted"]
+    assert muted and all("color:#3a3a3a" in p.attrs["style"] for p in muted)
 
 
 def test_links_are_absolute_clean_and_all_in_the_text_part(rendered: Any) -> None:
@@ -535,6 +641,35 @@ def test_draft_command_writes_html_text_and_eml(issue: tuple[Any, Any, Any], tmp
     assert msg.get_content_type() == "multipart/alternative" and msg["X-Unsent"] == "1"
     assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
     assert not list(folder.glob(".*.tmp"))
+
+
+def test_draft_goes_next_to_sources_yaml_by_default(
+    issue: tuple[Any, Any, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, config, _month = issue
+    store.close()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # not the folder of sources.yaml
+    result = _run(tmp_path, "draft", "--month", "2022-01")
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "drafts" / "2022-01"
+    assert result.stdout.split() == [str(folder / f"email.{ext}") for ext in ("html", "txt", "eml")]
+    assert all((folder / f"email.{ext}").is_file() for ext in ("html", "txt", "eml"))
+    assert list(elsewhere.iterdir()) == []
+    from curator.mail.drafts import default_drafts_dir
+
+    assert default_drafts_dir(config) == tmp_path / "drafts"
+    # A relative --config: next to it, said relative to where the command runs.
+    result = CliRunner().invoke(
+        cli, ["--db", "../curator.db", "--config", "../sources.yaml", "draft", "--month", "2022-01"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split()[0] == "../drafts/2022-01/email.html"
+    # --out still wins.
+    result = _run(tmp_path, "draft", "--month", "2022-01", "--out", "here")
+    assert result.exit_code == 0, result.output
+    assert (elsewhere / "here" / "2022-01" / "email.html").is_file()
 
 
 def test_draft_errors_say_how_to_fix_them(issue: tuple[Any, Any, Any], tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 import sqlite_utils
 from conftest import make_entry as entry
 
-from curator.errors import StoreError
+from curator.errors import StaleEdit, StoreError
 from curator.ingest import save_entries
 from curator.models import Entry, Month, Source
 from curator.store import MIGRATIONS, Store
@@ -294,3 +294,29 @@ def test_items_month_window(store: Store) -> None:
     m = Month.parse("2022-01")
     # 2021-12-31 23:30 UTC is already January in Paris.
     assert {i.title for i in store.items(start=m.start(paris), end=m.end(paris))} == {"Décembre", "Janvier"}
+
+
+def test_the_title_and_the_edito_have_versions_of_their_own(store: Store) -> None:
+    """Migration 0012: each changes only its own version (and the issue's, which every change
+    bumps); a stale field version is refused naming the field; a move leaves a pick's version."""
+    jan = Month.parse("2022-01")
+    issue = store.create_issue(jan, "Infolettre", NOW)
+    assert (issue.version, issue.title_version, issue.edito_version) == (1, 1, 1)
+    issue = store.update_issue(jan, NOW, field_versions={"edito": 1}, edito="Bonjour")
+    assert (issue.version, issue.title_version, issue.edito_version) == (2, 1, 2)
+    issue = store.update_issue(jan, NOW, field_versions={"title": 1}, title="Un titre")
+    assert (issue.version, issue.title_version, issue.edito_version) == (3, 2, 2)
+    with pytest.raises(StaleEdit) as caught:
+        store.update_issue(jan, NOW, field_versions={"edito": 1}, edito="Trop tard")
+    assert caught.value.field == "edito"
+    assert store.issue(jan).edito == "Bonjour"  # type: ignore[union-attr]
+    issue = store.update_issue(jan, NOW, state="published")
+    assert (issue.version, issue.title_version, issue.edito_version) == (4, 2, 2)
+    save_entries(
+        store, "a", [entry("1", "Un", "https://a.example/1"), entry("2", "Deux", "https://a.example/2")], NOW
+    )
+    first, second = (i.id for i in sorted(store.items(), key=lambda i: i.id))
+    store.place_pick(jan, "item", first, "veille", None, NOW)
+    store.place_pick(jan, "item", second, "veille", None, NOW)
+    moved = store.place_pick(jan, "item", second, "veille", 1, NOW)
+    assert (moved.position, moved.version) == (1, 1)

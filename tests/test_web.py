@@ -114,7 +114,7 @@ def test_errors_are_shown_beside_their_fields_and_what_was_typed_comes_back(web:
     assert response.status_code == 422
     html = text(response)
     assert html.count("<title>Erreur\u00a0:") == 1
-    assert "Il y a un problème" in html
+    assert "Il y a 2 problèmes" in html  # the title and the address
     page = Page(html)
     assert page.by_id("title")["aria-invalid"] == "true"
     assert page.by_id("title")["aria-describedby"] == "title-hint title-error"

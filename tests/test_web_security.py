@@ -320,6 +320,7 @@ class Area:
     def path(self, rule: str) -> str:
         values = {"month": str(MONTH), "report_id": str(self.pending), "ref": self.ref}
         values["event_id"] = str(self.event)
+        values["source_id"] = "la27eregion"
         path = rule
         for name, value in values.items():
             for converter in ("", "int:", "int(max=999999999999999999):"):
@@ -628,7 +629,7 @@ def test_a_locked_out_editor_is_told_how_long_and_how_an_administrator_unlocks(
     )
     assert elsewhere.status_code == 429 and "curator editors unlock" in text(elsewhere)
     clock.now = T0 + timedelta(minutes=14, seconds=1)
-    assert "bloqué encore 1 minutes" in text(web.login())
+    assert "bloqué encore 1 minute," in text(web.login())  # one minute, not « 1 minutes »
     clock.now = T0 + timedelta(minutes=15, seconds=1)
     assert web.login().status_code == 303
 

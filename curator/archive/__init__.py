@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .. import editorial
 from ..config import ArchiveSettings, Config
-from ..errors import CuratorError, UsageError
+from ..errors import ArchiveBuildFailed, CuratorError, UsageError
 from ..models import Issue, Month
 from ..store import Store
 from ..urls import is_http_url
@@ -38,6 +38,7 @@ __all__ = [
     "build_archive",
     "default_out_dir",
     "publish_issue",
+    "reopen_issue",
 ]
 
 
@@ -70,7 +71,9 @@ def build_archive(
     ``archive: {base_url: …}``, else ``newsletter.site_url``. With
     ``only_changed`` (the default) the previous build's files whose inputs did
     not change are kept without being rendered again; ``False`` renders
-    everything (files that come out identical still keep their mtime). ``now``
+    everything (files that come out identical still keep their mtime). The
+    report counts both: the files ``rendered`` or ``reused``, and the files
+    ``written`` (new bytes) or ``kept`` (unchanged on disk). ``now``
     is only recorded in the report: the files depend on the data alone, so two
     builds from the same database are byte-identical.
     """
@@ -90,7 +93,7 @@ def build_archive(
 
 @dataclass(frozen=True)
 class Publication:
-    issue: Issue  # as frozen, with its publication date
+    issue: Issue  # as frozen, with its publication date (or as reopened: a draft)
     report: BuildReport
 
 
@@ -121,9 +124,48 @@ def publish_issue(
         if not isinstance(exc, CuratorError):
             raise
         state = "still published" if before.published else "not published"
-        error = CuratorError(
+        error = ArchiveBuildFailed(
+            month,
+            "publish",
+            before.state,
+            str(exc),
             f"{exc}\nThe issue {month} is {state}: the archive could not be rebuilt (the previous one is "
-            f"intact). Fix the problem, then run `curator publish --month {month}` again."
+            f"intact). Fix the problem, then run `curator publish --month {month}` again.",
+        )
+        error.exit_code = exc.exit_code
+        raise error from exc
+    return Publication(issue, built)
+
+
+def reopen_issue(
+    store: Store,
+    config: Config,
+    month: Month,
+    out_dir: Path,
+    now: datetime,
+    *,
+    base_url: str | None = None,
+) -> Publication:
+    """Reopen the month's published issue (a draft again) and rebuild the archive without it.
+
+    Both or neither, as ``publish_issue``: when the archive cannot be built, the issue is
+    published again as it was (with its publication date) and the previous archive is intact.
+    """
+    before = editorial.require_issue(store, month)
+    issue = editorial.reopen(store, month, now)
+    try:
+        built = build_archive(store, config, out_dir, now=now, base_url=base_url)
+    except BaseException as exc:
+        store.update_issue(month, now, state=before.state, published_at=before.published_at)
+        if not isinstance(exc, CuratorError):
+            raise
+        error = ArchiveBuildFailed(
+            month,
+            "reopen",
+            before.state,
+            str(exc),
+            f"{exc}\nThe issue {month} is still published: the archive could not be rebuilt without it "
+            f"(the previous one is intact). Fix the problem, then reopen it again.",
         )
         error.exit_code = exc.exit_code
         raise error from exc

@@ -265,10 +265,11 @@ def render_issue(store: Store, ctx: Context, view: IssueView, key: str) -> tuple
         e["atom"] = next(atom_xml) if e["lab"] else ""
 
     page = f"{month}/index.html"
+    # The search shows these as they are (textContent): with French typography already.
     search = [
         [
-            issue.title,
-            make_excerpt(edito_text, SEARCH_TEXT_LENGTH) if edito_text else "",
+            typo(issue.title),
+            typo(make_excerpt(edito_text, SEARCH_TEXT_LENGTH)) if edito_text else "",
             page,
             i18n.format_month(issue.month, ctx.locale),
             "",
@@ -278,11 +279,11 @@ def render_issue(store: Store, ctx: Context, view: IssueView, key: str) -> tuple
         text = " ".join(x for x in (e["summary"], _text(e["note_html"]), _text(e["body_html"])) if x)
         search.append(
             [
-                e["title"],
-                make_excerpt(text, SEARCH_TEXT_LENGTH) if text else "",
+                e["title_t"],
+                typo(make_excerpt(text, SEARCH_TEXT_LENGTH)) if text else "",
                 f"{page}#{e['anchor']}",
-                issue.title,
-                e["section_title"],
+                typo(issue.title),
+                typo(e["section_title"]),
             ]
         )
     summary = one_line_summary(edito_text, [e["title"] for e in entries], ctx.locale)

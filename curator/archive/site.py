@@ -28,6 +28,7 @@ from markupsafe import Markup
 from ..config import ArchiveSettings, Config
 from ..models import Month
 from ..store import Store
+from ..typography import typography
 from . import fork
 from .cache import (
     CACHE_DIR,
@@ -67,7 +68,14 @@ Rendered = tuple[Digest, dict[str, str]]
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What a build did; ``written`` are the files with new bytes, the others were kept as they were."""
+    """What a build did, counted two ways over the same ``files``.
+
+    How each file was made: ``rendered`` again, or ``reused`` from the previous build
+    because its key did not change (not rendered at all). What happened on disk:
+    ``written`` are the files with new bytes, the ``kept`` others are as they were
+    (same bytes, same mtime) — a file rendered again that comes out identical is kept.
+    So ``build --full`` renders every file (``reused`` is 0) and may write none.
+    """
 
     out_dir: Path
     issues: tuple[str, ...]  # the months in the archive, newest first
@@ -77,10 +85,16 @@ class BuildReport:
     rendered_issues: tuple[str, ...]  # issues rendered again (the others came from the cache)
     seconds: float
     built_at: datetime
+    reused: int = 0  # files taken over from the previous build without being rendered
 
     @property
     def files(self) -> int:
         return len(self.written) + self.kept
+
+    @property
+    def rendered(self) -> int:
+        """The files rendered in this build, whether their bytes changed or not."""
+        return self.files - self.reused
 
 
 # --- the builder ----------------------------------------------------------------------
@@ -112,7 +126,8 @@ class Builder:
         )
         self.manifest: dict[str, FileRecord] = {}
         self.written: list[str] = []
-        self.kept = 0
+        self.kept = 0  # files whose bytes did not change (reused, or rendered again identical)
+        self.reused = 0  # files taken over by their key, not rendered
         self.rendered_issues: list[str] = []
         self._packs: dict[str, tuple[dict[str, list[int]], bytes]] = {}  # read once
 
@@ -124,6 +139,7 @@ class Builder:
             self.writer.link(path, source)
             self.manifest[path] = self.previous.files[path]
             self.kept += 1
+            self.reused += 1
             return
         data = render()
         raw = data.encode("utf-8") if isinstance(data, str) else data
@@ -249,11 +265,11 @@ class Builder:
 
         def child(chunk: list[tuple[str, str, tuple[Link, Link]]]) -> tuple[dict[str, Digest], Any]:
             # This process's copy of the builder records only what this chunk writes.
-            self.manifest, self.written, self.kept = {}, [], 0
+            self.manifest, self.written, self.kept, self.reused = {}, [], 0, 0
             self.writer.forget()
             with Store.open(path, migrate=False) as own:  # a connection of its own, never the parent's
                 done = work(chunk, own)
-            return done, (self.manifest, self.written, self.kept, self.writer.made())
+            return done, (self.manifest, self.written, self.kept, self.reused, self.writer.made())
 
         if len(chunks) == 1 or path == ":memory:" or not fork.can_fork():
             return work(todo, self.store)
@@ -262,11 +278,12 @@ class Builder:
             done = work(chunks[0], self.store)
         finally:
             results = collect()  # the children are always waited for
-        for part, (manifest, written, kept, made) in results:
+        for part, (manifest, written, kept, reused, made) in results:
             done.update(part)
             self.manifest.update(manifest)
             self.written.extend(written)
             self.kept += kept
+            self.reused += reused
             self.writer.adopt(made)
         return done
 
@@ -333,12 +350,12 @@ class Builder:
             "archive/feed.xml",
             feed={
                 "id": self.url(path),
-                "title": xml_safe(title),
-                "subtitle": xml_safe(subtitle),
+                "title": xml_safe(typography(title, self.locale)),
+                "subtitle": xml_safe(typography(subtitle, self.locale)),
                 "self_url": self.url(path),
                 "alternate_url": alternate,
                 "updated": atom_time(updated),  # the newest entry's: a feed without entries has EPOCH
-                "author": xml_safe(self.config.newsletter.publisher),
+                "author": xml_safe(typography(self.config.newsletter.publisher, self.locale)),
             },
             entries_xml=Markup(_ENTRIES),
         ).split(_ENTRIES)
@@ -535,4 +552,5 @@ def report(
         rendered_issues=tuple(builder.rendered_issues),
         seconds=time.perf_counter() - started,
         built_at=now,
+        reused=builder.reused,
     )

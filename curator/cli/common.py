@@ -127,6 +127,12 @@ def echo(message: str = "", *, err: bool = False) -> None:
     click.echo(terminal_safe(message), err=err)
 
 
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """« 1 report », « 0 reports », « 2 reports » (the CLI speaks English); ``nouns`` when the
+    plural is not ``noun`` + "s"."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 

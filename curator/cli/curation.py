@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from ..models import Month
-from .common import ID, MONTH, CuratorGroup, State, _cli_user, _now, echo, pass_state, print_json
+from .common import ID, MONTH, CuratorGroup, State, _cli_user, _now, echo, pass_state, plural, print_json
 
 
 def _reasons_text(reasons: Any) -> str:
@@ -79,9 +79,12 @@ def candidates(
         if c.also_seen:
             echo(f"{'':>17}also seen as: {', '.join(c.also_seen)}")
     if len(found) > limit:
-        echo(f"{limit} of {len(found)} candidates shown (--limit N for more, --json for all).", err=True)
+        echo(
+            f"{limit} of {plural(len(found), 'candidate')} shown (--limit N for more, --json for all).",
+            err=True,
+        )
     else:
-        echo(f"{len(found)} candidates.", err=True)
+        echo(f"{plural(len(found), 'candidate')}.", err=True)
 
 
 @click.command()
@@ -166,7 +169,7 @@ def edito(state: State, month: Month, file: Any) -> None:
     from .. import editorial
 
     issue = editorial.set_edito(state.store, state.config, month, file.read(), _now())
-    echo(f"Édito of {month} saved ({len(issue.edito)} characters).")
+    echo(f"Édito of {month} saved ({plural(len(issue.edito), 'character')}).")
 
 
 def _parse_when(value: str | None, name: str) -> datetime | None:
@@ -333,3 +336,108 @@ def issue_reopen(state: State, month: Month) -> None:
 
     editorial.reopen(state.store, month, _now())
     echo(f"{month} is a draft again; `curator publish --month {month}` freezes it.")
+
+
+def _finding_text(f: Any, config: Any) -> str:
+    """A finding of the checklist, in English, on one line."""
+    d = f.data
+    tz = ZoneInfo(config.newsletter.timezone)
+    if f.code == "issue_empty":
+        return "the issue is empty: pick items or write the édito"
+    if f.code == "section_over_max":
+        return f"{d['title']} has {d['picks']} picks, more than its max_picks of {d['max_picks']}"
+    if f.code == "note_missing":
+        return f"{d['title']}: [{d['ref']}] {d['pick_title']} has no editor's note (the section requires one)"
+    if f.code == "report_withdrawn":
+        return (
+            f"report {d['ref']} ({d['title']}) is {d['status']} since it was picked: readers will not "
+            "see it; unpick it or approve it again"
+        )
+    if f.code == "unsubscribe_missing":
+        return f"no way to unsubscribe: set newsletter.unsubscribe in {config.path}"
+    if f.code == "email_failed":
+        return f"the email cannot be rendered: {d['error']}"
+    if f.code == "section_empty":
+        return f"{d['title']} is empty: it will not appear"
+    if f.code == "email_too_large":
+        return (
+            f"the email's HTML is {d['bytes'] / 1000:.0f} KB: Gmail clips messages over "
+            f"{d['limit'] / 1000:.0f} KB (shorten summaries or move picks to the next issue)"
+        )
+    if f.code == "image_without_alt":
+        return f"an image of the email has no alt text: {d['src']}"
+    if f.code == "link_broken":
+        why = f"HTTP {d['status']}" if d["status"] else (d["error"] or "failed")
+        where = ", ".join(
+            "the édito"
+            if p["kind"] == "edito"
+            else f"[{p['ref']}] {p['title']}"
+            if p["kind"] == "pick"
+            else f"event #{p['ref']} {p['title']}"
+            for p in d["places"]
+        )
+        return f"broken link ({why}, checked {d['checked_at'].astimezone(tz):%Y-%m-%d %H:%M}) in {where}: {d['url']}"
+    if f.code == "event_past":
+        return f"event #{d['event_id']} {d['title']} is over ({d['starts_at'].astimezone(tz):%Y-%m-%d %H:%M})"
+    return f.code
+
+
+@issue_group.command("check")
+@click.option("--month", type=MONTH, required=True, help="The issue's month.")
+@click.option(
+    "--links",
+    "check_links",
+    is_flag=True,
+    help="Check the issue's links first (HEAD, politely; a link found working is not checked again for a day).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the checklist as JSON (see the README).")
+@pass_state
+def issue_check(state: State, month: Month, check_links: bool, as_json: bool) -> None:
+    """Show the pre-publication checklist of a month's issue: one line per point, then a summary.
+
+    Blocking points: an empty issue, a section over its max_picks, a pick without the note its
+    section requires, a picked report no longer approved, no unsubscribe address, an email that
+    cannot be rendered. Warnings: empty sections, an email Gmail clips (over 102 KB), images
+    without alt text, broken links (as last checked: --links checks them), past events.
+    Exit codes: 0 nothing blocks, 1 something blocks.
+    """
+    import sys
+
+    from .. import checklist, editorial, render, views
+
+    store, config, now = state.store, state.config, _now()
+    if check_links:
+        run = checklist.check_issue_links(store, config, month, now, clock=_now)
+        echo(
+            f"{plural(run.checked, 'link')} checked, {run.broken} broken; {run.kept} known to work from the last day"
+            + (f"; {run.unfinished} not checked in time (run again)" if run.unfinished else "")
+            + ".",
+            err=True,
+        )
+    view = views.issue_view(store, config, month, editorial.peek_issue(store, config, month, now))
+    found = checklist.issue_checklist(
+        store, config, month, now, view=view, email=render.email_facts(view, config, now=now)
+    )
+    if as_json:
+        from ..serialize import checklist_json
+
+        print_json(checklist_json(found))
+    else:
+        for f in found.findings:
+            echo(f"{'BLOCKING' if f.blocking else 'warning':<8}  {_finding_text(f, config)}")
+        links = found.links
+        if links.checked:
+            when = f", last checked {links.last_checked:%Y-%m-%d %H:%M} UTC" if links.last_checked else ""
+            link_text = f"{plural(links.total, 'link')}, {links.broken} broken ({links.unchecked} never checked{when})"
+        else:
+            link_text = f"{plural(links.total, 'link')}, not checked yet (--links checks them)"
+        blocking, warnings = len(found.blocking), len(found.warnings)
+        echo(f"{month}: {blocking} blocking, {plural(warnings, 'warning')}; {link_text}.")
+        if view.issue.published:
+            echo(f"{month} is published.")
+        elif found.ok:
+            echo(f"Nothing blocks: `curator publish --month {month}` publishes it.")
+        else:
+            echo("Fix the blocking points before publishing.")
+    if not found.ok:
+        sys.exit(1)

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..models import Month
-from .common import MONTH, State, _now, pass_state
+from .common import MONTH, State, _now, pass_state, plural
 
 _TEMPLATES_OPTION = click.option(
     "--templates",
@@ -25,16 +25,16 @@ _TEMPLATES_OPTION = click.option(
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("drafts"),
-    show_default=True,
-    help="Where to write MONTH/email.html, email.txt and email.eml.",
+    help="Where to write MONTH/email.html, email.txt and email.eml (default: drafts/ next to sources.yaml).",
 )
 @_TEMPLATES_OPTION
 @pass_state
-def draft(state: State, month: Month, out: Path, templates: Path | None) -> None:
+def draft(state: State, month: Month, out: Path | None, templates: Path | None) -> None:
     """Render the month's issue as an email (HTML, plain text and a .eml to open) to proofread."""
     from ..mail import draft_issue
+    from ..mail.drafts import default_drafts_dir
 
+    out = out or default_drafts_dir(state.config)
     paths = draft_issue(state.store, state.config, month, out, _now(), templates=templates)
     for warning in paths.warnings:
         click.echo(click.style(f"warning: {warning}", fg="yellow"), err=True)
@@ -76,6 +76,11 @@ def draft(state: State, month: Month, out: Path, templates: Path | None) -> None
     help="At most this many messages a minute (default: email.rate_limit, else 60).",
 )
 @click.option("--dry-run", is_flag=True, help="List who would receive the issue, send nothing.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Stop at the first bad line of the recipients file (default: report it, skip it, send to the others).",
+)
 @_TEMPLATES_OPTION
 @pass_state
 def send(
@@ -90,20 +95,29 @@ def send(
     smtp_user: str | None,
     rate: float | None,
     dry_run: bool,
+    strict: bool,
     templates: Path | None,
 ) -> None:
     """Send the month's issue by SMTP, one message per recipient; a rerun skips those already served.
 
+    A line of the recipients file that holds no email address is reported with
+    its line number and skipped (--strict: stop there, send nothing).
+
     Exit codes: 0 every recipient got the issue (or had it already), 1 some
     were refused or sending stopped (rerun the same command to resume), 2 bad
-    usage (no recipient, unpublished issue without --test, bad address...).
+    usage (no recipient, unpublished issue without --test, bad --to address,
+    bad line in the recipients file with --strict...).
     """
     from ..errors import UsageError
-    from ..mail import recipients_from, send_issue, smtp_settings
+    from ..mail import send_issue, smtp_settings
+    from ..mail.recipients import collect_recipients
 
     if test and recipients is not None:
         raise UsageError("--test sends a proof to the --to addresses only: leave out --recipients")
-    addresses = recipients_from(to, recipients)
+    found = collect_recipients(to, recipients, strict=strict)
+    for line in found.skipped:
+        click.echo(click.style(f"warning: {line} (line skipped)", fg="yellow"), err=True)
+    addresses = list(found.addresses)
     settings = smtp_settings(state.config, host=smtp_host, port=smtp_port, security=security, user=smtp_user)
     labels = {"sent": "sent", "skipped": "skipped", "refused": "REFUSED", "would send": "would send"}
 
@@ -130,6 +144,11 @@ def send(
         f"{month}{' (test)' if test else ''}: {summary.count('sent')} sent, "
         f"{summary.count('skipped')} already sent before, {summary.count('refused')} refused"
         + (f", {summary.count('would send')} to send" if dry_run else "")
+        + (
+            f"; {plural(len(found.skipped), 'bad line')} of {recipients} skipped (--strict stops on them)"
+            if found.skipped
+            else ""
+        )
         + "."
     )
     if summary.refused:
@@ -143,10 +162,13 @@ _BASE_URL_HELP = "The archive's public address, for feeds and the sitemap (defau
 
 
 def _print_build(report: Any) -> None:
-    issues = f"{len(report.issues)} issue" + ("s" if len(report.issues) != 1 else "")
+    """How many files were rendered (the others were reused from the previous build), then
+    what changed on disk: a file rendered again that came out identical is unchanged."""
     click.echo(
-        f"Archive of {issues} in {report.out_dir}/: {len(report.written)} files written, "
-        f"{report.kept} unchanged, {len(report.removed)} removed ({report.seconds:.2f} s)."
+        f"Archive of {plural(len(report.issues), 'issue')} in {report.out_dir}/: "
+        f"{plural(report.rendered, 'file')} rendered, {report.reused} reused; "
+        f"{len(report.written)} changed on disk, {report.kept} unchanged, "
+        f"{len(report.removed)} removed ({report.seconds:.2f} s)."
     )
     click.echo(f"Open {report.out_dir / 'index.html'} or serve the folder (`curator serve` serves it at /).")
 

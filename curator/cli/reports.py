@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from .common import ID, CuratorGroup, State, _cli_user, _now, pass_state, print_json
+from .common import ID, CuratorGroup, State, _cli_user, _now, pass_state, plural, print_json
 
 
 @click.command()
@@ -61,7 +61,7 @@ def _list_reports(state: State, status: str | None, as_json: bool) -> None:
         click.echo(
             f"{r.id:>5}  {r.status:<8}  {r.submitted_at:%Y-%m-%d}  {lab_label(r, config)[:28]:<28}  {r.title}"
         )
-    click.echo(f"{len(found)} reports.", err=True)
+    click.echo(f"{plural(len(found), 'report')}.", err=True)
 
 
 _STATUS = click.Choice(["pending", "approved", "rejected"])
@@ -214,7 +214,7 @@ def editors_list(state: State, as_json: bool) -> None:
     for e in found:
         last = f"{e.last_login:%Y-%m-%d %H:%M} UTC" if e.last_login else "never"
         click.echo(f"{e.email:<40} added {e.created_at:%Y-%m-%d}, last login {last}")
-    click.echo(f"{len(found)} editors.", err=True)
+    click.echo(f"{plural(len(found), 'editor')}.", err=True)
 
 
 @editors.command("remove")
@@ -242,7 +242,9 @@ def editors_unlock(state: State, email: str) -> None:
 
     forgotten = unlock_editor(state.store, email)
     if forgotten:
-        click.echo(f"Editor {normalise_email(email)} unlocked: {forgotten} failed logins forgotten.")
+        click.echo(
+            f"Editor {normalise_email(email)} unlocked: {plural(forgotten, 'failed login')} forgotten."
+        )
     else:
         click.echo(f"Editor {normalise_email(email)} had no failed logins to forget: nothing to unlock.")
 

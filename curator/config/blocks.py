@@ -96,6 +96,8 @@ def parse_curation(raw: Any, path: str = "sources.yaml") -> CurationSettings:
 SECURITY = ("none", "starttls", "ssl")
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 _LIST_ID_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)+$")
+#: An address as the sender accepts it (``mail.recipients.check_address``), with a dotted domain.
+_ADDRESS_RE = re.compile(r"[^@\s<>(),;:\"\[\]\\]+@[^@\s<>(),;:\"\[\]\\.]+(\.[^@\s<>(),;:\"\[\]\\.]+)+")
 
 
 @dataclass(frozen=True)
@@ -126,13 +128,18 @@ class EmailSettings:
     list_id: str = ""  # List-Id; default: derived from the From address
     rate_limit: float = 60.0  # messages per minute
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    #: Who gets the issue when it is sent to the list from the editor area: addresses (the
+    #: list's own address, for a Sympa list)...
+    recipients: tuple[str, ...] = ()
+    #: ...or a CSV file (absolute; written relative to sources.yaml), read at each send.
+    recipients_file: Path | None = None
 
 
 def parse_email(raw: Any, path: str, newsletter: Newsletter) -> EmailSettings:
     if raw is None:
         return EmailSettings()
     r = Reader(path, "email", raw)
-    r.check_keys({"templates", "logo", "list_id", "rate_limit", "smtp"})
+    r.check_keys({"templates", "logo", "list_id", "rate_limit", "smtp", "recipients"})
     templates = None
     if r.data.get("templates") not in (None, ""):
         if not isinstance(r.data["templates"], str):
@@ -169,7 +176,40 @@ def parse_email(raw: Any, path: str, newsletter: Newsletter) -> EmailSettings:
             user=s.data.get("user") or "",
             timeout=float(timeout),
         )
-    return EmailSettings(templates, logo, list_id, float(rate), smtp)
+    recipients, recipients_file = _recipients(r)
+    return EmailSettings(templates, logo, list_id, float(rate), smtp, recipients, recipients_file)
+
+
+def _recipients(r: Reader) -> tuple[tuple[str, ...], Path | None]:
+    """``recipients:``: the path of a CSV file (relative to sources.yaml), or a list of addresses.
+
+    The file is read when the issue is sent, not here: it may be refreshed from the list
+    before each send, and a missing file fails the send, not every command."""
+    value = r.data.get("recipients")
+    if value is None or value == "" or value == []:
+        return (), None
+    if isinstance(value, str):
+        text = value.strip()
+        if _ADDRESS_RE.fullmatch(text) and "/" not in text:
+            raise r.error(
+                f"{text!r} is an address, not a file: write a list, recipients: [{text}], "
+                "or the path of a CSV file",
+                "recipients",
+            )
+        file = Path(text).expanduser()
+        return (), file if file.is_absolute() else Path(r.path).resolve().parent / file
+    if not isinstance(value, list):
+        raise r.error(
+            "expected the path of a CSV file (recipients: abonnes.csv) or a list of addresses "
+            "(recipients: [infolettre@listes.example.org])",
+            "recipients",
+        )
+    addresses: dict[str, str] = {}
+    for n, address in enumerate(value, 1):
+        if not isinstance(address, str) or not _ADDRESS_RE.fullmatch(address.strip()):
+            raise r.error(f"item {n}: {address!r} is not an email address", "recipients")
+        addresses.setdefault(address.strip().lower(), address.strip())
+    return tuple(addresses.values()), None
 
 
 def _logo(r: Reader, newsletter: Newsletter) -> Logo | None:

@@ -21,6 +21,9 @@ Vous aussi, racontez ce que fait votre lab : le formulaire de contribution prend
 NOTES = {
     "évaluation": "Un guide concret pour parler d'impact sans tout réduire à des indicateurs : utile avant un comité de pilotage.",
     "cartographie": "La carte sert à trouver un lab proche du vôtre : pensez à mettre à jour votre fiche.",
+    # The Veille asks for a note on each pick (note_required in sources.yaml).
+    "promo 2022": "Une formation ouverte aux agents des académies : les candidatures sont ouvertes jusqu'en mars.",
+    "Tiers-lieux": "Plusieurs labs y figurent déjà : de quoi trouver des partenaires près de chez vous.",
 }
 
 

@@ -37,6 +37,11 @@ class DraftPaths:
         return self.rendered.warnings
 
 
+def default_drafts_dir(config: Config) -> Path:
+    """Where drafts go without ``--out``: ``drafts/`` next to sources.yaml (like the archive)."""
+    return Path(config.path).parent / "drafts"
+
+
 def render_issue_email(
     store: Store, config: Config, month: Month, now: datetime, *, templates: Path | None = None
 ) -> RenderedEmail:
@@ -62,7 +67,9 @@ def draft_issue(
     templates: Path | None = None,
 ) -> DraftPaths:
     """Render the month's issue and write ``out_dir/<month>/email.html``, ``email.txt`` and
-    ``email.eml`` (a complete multipart/alternative message to open in a mail client)."""
+    ``email.eml`` (a complete multipart/alternative message to open in a mail client).
+
+    ``curator draft`` passes ``default_drafts_dir(config)`` unless given ``--out``."""
     rendered = render_issue_email(store, config, month, now, templates=templates)
     message = build_message(rendered, config, now, draft=True)
     folder = Path(out_dir) / str(month)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Config, SmtpSettings
-from ..errors import CuratorError, UsageError
+from ..errors import CuratorError, NotPublished, UsageError
 from ..models import Month
 from ..store import Store
 from .drafts import render_issue_email
@@ -160,9 +160,10 @@ def send_issue(
         raise UsageError(f"{config.path}: set newsletter.from (the sender's address) before sending")
     issue = store.issue(month)
     if not test and issue is not None and not issue.published:
-        raise UsageError(
+        raise NotPublished(
+            month,
             f"the issue {month} is not published yet: publish it first (`curator publish --month {month}`) "
-            "so that its link « Voir cette infolettre en ligne » works, or send a proof with --test"
+            "so that its link « Voir cette infolettre en ligne » works, or send a proof with --test",
         )
     addresses = list(dict.fromkeys(check_address(a) for a in recipients))
     if not addresses:

@@ -1,6 +1,7 @@
 /* curator archive: search the issues in the browser, without a server.
  * The index (recherche/index.js) sets window.CURATOR_SEARCH to a list of
- * [title, text, url from the archive's root, issue, section] entries.
+ * [title, text, url from the archive's root, issue, section] entries, with French typography
+ * already (typographic apostrophes, no-break spaces): they are shown as they are.
  * Results are written with textContent only: nothing from the index is ever parsed as HTML. */
 (function () {
   "use strict";
@@ -11,6 +12,9 @@
   if (!form || !input || !status || !list) { return; }
   var LIMIT = 50;
   var root = "../";
+  // Counts as the page's language writes them (« 1 200 » in French).
+  var number = window.Intl ? new Intl.NumberFormat(document.documentElement.lang || undefined) : null;
+  function count(n) { return number ? number.format(n) : String(n); }
 
   function fold(text) {
     return String(text).normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
@@ -74,7 +78,7 @@
       }
       list.appendChild(item);
     });
-    var values = { query: query.trim(), count: String(found.length), shown: String(shown.length) };
+    var values = { query: query.trim(), count: count(found.length), shown: count(shown.length) };
     var line = message(found.length === 0 ? "none" : found.length === 1 ? "one" : "many", values);
     if (found.length > shown.length) { line += " " + message("more", values); }
     status.textContent = line;

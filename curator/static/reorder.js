@@ -1,11 +1,12 @@
 // Drag and drop reordering of the picks on an issue's page in the editor area.
 //
-// An enhancement only: each pick's "Move up" / "Move down" buttons and its
-// section menu do the same without JavaScript, from the keyboard. A pick is
-// dragged by its handle (the rest of it stays selectable text). A drop fills
-// the page's reorder form (the same POST, CSRF token and issue version as the
-// buttons) and submits it, so the server checks and refuses a stale edit
-// exactly as it does for the buttons.
+// An enhancement only: each pick's "Move up" / "Move down" buttons and the
+// section menu among its other actions do the same without JavaScript, from
+// the keyboard. A pick is dragged by its handle (the rest of it stays
+// selectable text). A drop fills the page's reorder form (the same POST, CSRF
+// token and order of the sections as the buttons) and submits it, so the
+// server refuses a move made on a stale order exactly as it does for the
+// buttons; a change to the édito, the title or a note never makes it stale.
 (function () {
   "use strict";
 

@@ -24,6 +24,8 @@ from .base import (
 )
 from .issues import IssuesStore
 from .items import ItemsStore
+from .jobs import JobsStore, SendJob
+from .links import LinkChecksStore
 from .reports import ReportsStore
 from .schema import MIGRATIONS, match_text
 
@@ -32,6 +34,7 @@ __all__ = [
     "MMAP_SIZE",
     "EntryPlan",
     "SaveResult",
+    "SendJob",
     "Store",
     "StoredItem",
     "SyncResult",
@@ -43,9 +46,11 @@ __all__ = [
 ]
 
 
-class Store(ItemsStore, ReportsStore, IssuesStore):
+class Store(ItemsStore, ReportsStore, IssuesStore, JobsStore, LinkChecksStore):
     """A curator database. Open with ``Store.open(path)``; one per thread.
 
     Its queries are grouped by domain: sources and items (``items.py``), reports
-    and editors (``reports.py``), issues, picks and events (``issues.py``).
+    and editors (``reports.py``), issues, picks and events (``issues.py``), sends
+    to the list running in the background (``jobs.py``), the latest check of each
+    link (``links.py``).
     """

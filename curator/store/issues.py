@@ -24,6 +24,8 @@ class IssuesStore(StoreBase):
             version=row["version"],
             created_at=_required_dt(row["created_at"]),
             updated_at=_required_dt(row["updated_at"]),
+            title_version=row["title_version"],
+            edito_version=row["edito_version"],
         )
 
     def issue(self, month: Month) -> Issue | None:
@@ -48,34 +50,69 @@ class IssuesStore(StoreBase):
         return issue
 
     def update_issue(
-        self, month: Month, now: datetime, *, expected_version: int | None = None, **values: Any
+        self,
+        month: Month,
+        now: datetime,
+        *,
+        expected_version: int | None = None,
+        field_versions: Mapping[str, int] | None = None,
+        **values: Any,
     ) -> Issue:
-        """Change an issue's title, edito, state or published_at; bumps its version."""
+        """Change an issue's title, edito, state or published_at; bumps its version, and the
+        version of its title or édito when it sets them.
+
+        ``field_versions`` (``{"edito": 3}``) refuses the change (StaleEdit naming the field)
+        when that field's version is no longer the one given; ``expected_version``, when the
+        issue's is not.
+        """
         allowed = {"title", "edito", "state", "published_at"}
         if not set(values) <= allowed:
             raise ValueError(f"cannot update {set(values) - allowed}")
         values = {k: iso(v) if isinstance(v, datetime) else v for k, v in values.items()}
-        self.touch_issue(month, now, expected_version=expected_version, **values)
+        self.touch_issue(
+            month, now, expected_version=expected_version, field_versions=field_versions, **values
+        )
         issue = self.issue(month)
         assert issue is not None
         return issue
 
+    #: The fields of an issue that carry a version of their own (``title_version``, ``edito_version``).
+    VERSIONED_FIELDS = ("title", "edito")
+
     def touch_issue(
-        self, month: Month, now: datetime, *, expected_version: int | None = None, **values: Any
+        self,
+        month: Month,
+        now: datetime,
+        *,
+        expected_version: int | None = None,
+        field_versions: Mapping[str, int] | None = None,
+        **values: Any,
     ) -> int:
-        """Bump an issue's version (and set ``values``), refusing a stale ``expected_version``."""
+        """Bump an issue's version (and set ``values``, bumping the version of a versioned field
+        set), refusing a stale ``expected_version`` or ``field_versions``."""
+        expected_fields = dict(field_versions or {})
+        if not set(expected_fields) <= set(self.VERSIONED_FIELDS):
+            raise ValueError(f"no version for {set(expected_fields) - set(self.VERSIONED_FIELDS)}")
         sets = "".join(f", {k} = :{k}" for k in values)
+        sets += "".join(f", {k}_version = {k}_version + 1" for k in self.VERSIONED_FIELDS if k in values)
         sql = f"UPDATE issues SET version = version + 1, updated_at = :now{sets} WHERE month = :month"
         params = {**values, "now": iso(now), "month": str(month)}
         if expected_version is not None:
             sql += " AND version = :expected"
             params["expected"] = expected_version
+        for name, version in expected_fields.items():
+            sql += f" AND {name}_version = :expected_{name}"
+            params[f"expected_{name}"] = version
         with self.write():
             cur = self.conn.execute(sql, params)
             if cur.rowcount != 1:
-                if self.issue(month) is None:
+                current = self.issue(month)
+                if current is None:
                     raise NotFoundError(f"no issue for {month}")
-                raise StaleEdit("the issue", month)
+                stale = next(
+                    (k for k, v in expected_fields.items() if getattr(current, f"{k}_version") != v), None
+                )
+                raise StaleEdit("the issue", month, field=stale)
             return int(
                 self.conn.execute("SELECT version FROM issues WHERE month = ?", (str(month),)).fetchone()[0]
             )
@@ -171,9 +208,13 @@ class IssuesStore(StoreBase):
                     (str(month), section, kind, ref_id, target, note or "", iso(now), iso(now), by),
                 )
             else:
+                # A pick's version covers its note and overrides, not its place: a move never
+                # makes another editor's open note stale (the order has its own check, in editorial).
                 self.conn.execute(
-                    """UPDATE picks SET section = ?, position = ?, version = version + 1, updated_at = ?, updated_by = ?
-                       {note} WHERE id = ?""".replace("{note}", ", note = ?" if note is not None else ""),
+                    """UPDATE picks SET section = ?, position = ?, updated_at = ?, updated_by = ?
+                       {note} WHERE id = ?""".replace(
+                        "{note}", ", note = ?, version = version + 1" if note is not None else ""
+                    ),
                     (section, target, iso(now), by, *([note] if note is not None else []), existing.id),
                 )
                 if existing.section != section:

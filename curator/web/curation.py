@@ -1,10 +1,14 @@
 """The editors' work on a month's issue (/editeur/numeros): candidates, picks, notes, édito, agenda.
 
 The routes live on the editor blueprint, so its login check covers them. Every
-form carries the version of the issue (or of the pick) it was drawn from: a
-change made from a stale page is refused with a message instead of silently
-overwriting what another editor did meanwhile. Everything here calls the same
-domain functions as the CLI (``curator.editorial``).
+form carries the version of the thing it changes, as the page showed it: the
+title's, the édito's, the pick's (its note and overrides), the order of the
+sections (for a move). A change made from a stale page is refused instead of
+silently overwriting what another editor did meanwhile, and changes to
+different things never block each other (see ``curator.editorial``). Nothing
+typed is lost: a refused title, édito or note comes back in its form (409 or
+422), beside the version someone else saved when that is why. Everything here
+calls the same domain functions as the CLI (``curator.editorial``).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from flask import abort, flash, g, make_response, redirect, render_template, req
 from werkzeug.wrappers import Response
 
 from .. import editorial, views
-from ..errors import ConflictError, CuratorError, NotFoundError, UsageError
+from ..errors import ConflictError, CuratorError, NotFoundError, NotPicked, StaleEdit, UsageError
 from ..models import Month
 from . import allow_own_scripts, get_store, state
 from .editor import CONTROL_CHARACTERS, bp
@@ -32,11 +36,55 @@ def _month(value: str) -> Month:
         abort(404)
 
 
-def _version(name: str = "version") -> int | None:
+def _version(name: str) -> int | None:
+    """The version a form carries in ``name`` (None when it carries none)."""
     try:
         return int(request.form.get(name, ""))
     except ValueError:
         return None
+
+
+def _layout() -> dict[str, tuple[str, ...]] | None:
+    """The order of the sections the page showed (its ``layout`` field), or None when it has none."""
+    if "layout" not in request.form:
+        return None
+    return parse_layout(request.form["layout"])
+
+
+def format_layout(layout: dict[str, tuple[str, ...]]) -> str:
+    """``{"veille": ("1", "r5")}`` as a form field: ``veille=1,r5;…`` (section ids and refs hold
+    none of ``=,;``)."""
+    return ";".join(f"{section}={','.join(refs)}" for section, refs in sorted(layout.items()))
+
+
+def parse_layout(value: str) -> dict[str, tuple[str, ...]]:
+    """The order of the sections a ``layout`` field says (``format_layout``'s inverse)."""
+    result: dict[str, tuple[str, ...]] = {}
+    for part in value.split(";"):
+        section, _sep, refs = part.partition("=")
+        if section.strip():
+            result[section.strip()] = tuple(r.strip() for r in refs.split(",") if r.strip())
+    return result
+
+
+@bp.app_template_global()
+def pick_layout(month: str) -> str:
+    """For the forms that move picks: the order of every section of ``month``, as stored."""
+    return format_layout(editorial.layout(get_store(), Month.parse(month)))
+
+
+def _typing_kept(month: str, exc: CuratorError, **kept: Any) -> Response:
+    """The issue's page again, with what the editor typed still in its form (``kept``: the
+    ``field``, ``title``, ``edito`` or ``event``, and ``mine``, the text, or ``values``): after a
+    conflict (409) beside the version saved meanwhile, to choose; after another refusal, with
+    its reason (409 for a frozen issue, 422 for a value to fix)."""
+    conflict = isinstance(exc, StaleEdit)
+    if not conflict:  # a conflict is said beside the two versions
+        flash(error_message(exc), "error")
+    g.kept = {**kept, "conflict": conflict, "message": error_message(exc)}
+    response = make_response(issue(month))
+    response.status_code = 409 if isinstance(exc, ConflictError | NotFoundError) else 422
+    return response
 
 
 def _back(month: Month, anchor: str = "") -> str:
@@ -92,8 +140,15 @@ def issue(month: str) -> Any:
     store = get_store()
     issue = editorial.peek_issue(store, web.config, m, web.now())  # a GET writes nothing
     view = views.issue_view(store, web.config, m, issue)
+    from .publishing import page_checklist  # what blocks publishing, what to check
+
     page = render_template(
-        "web/editor/issue.html", issue=issue, view=view, month=str(m), sections=web.config.sections
+        "web/editor/issue.html",
+        issue=issue,
+        view=view,
+        month=str(m),
+        sections=web.config.sections,
+        checklist=page_checklist(store, web.config, m, web.now(), view=view),
     )
     response = make_response(page)
     if not issue.published:  # drag and drop, over buttons that work without it
@@ -169,7 +224,7 @@ def pick(month: str) -> Response:
             web.now(),
             section=section,
             by=g.editor,
-            expected_version=_version(),
+            new_only=request.form.get("new") == "1",  # the candidates page showed it unpicked
         ),
         _("Added to the issue."),
     )
@@ -182,7 +237,9 @@ def unpick(month: str) -> Response:
     ref = request.form.get("ref", "")
     return _run(
         m,
-        lambda: editorial.unpick(get_store(), web.config, m, ref, web.now(), expected_version=_version()),
+        lambda: editorial.unpick(
+            get_store(), web.config, m, ref, web.now(), expected_version=_version("pick_version")
+        ),
         _("Removed from the issue."),
     )
 
@@ -224,59 +281,78 @@ def move(month: str) -> Response:
             web.now(),
             section=section,
             by=g.editor,
-            expected_version=_version(),
+            expected_layout=_layout(),
         )
         return _("Nothing to move: it is already there.") if moved == current else None
 
     return _run(m, action, _("Moved."), f"#pick-{ref}")
 
 
+def _pick_view(month: Month, ref: str) -> views.PickView | None:
+    store = get_store()
+    view = views.issue_view(store, state().config, month) if store.issue(month) else None
+    return next((p for p in view.picks if p.ref == ref), None) if view else None
+
+
+def _saved_wording(pick: views.PickView) -> dict[str, str]:
+    return {"note": pick.note, "title": pick.pick.title or "", "summary": pick.pick.summary or ""}
+
+
 @bp.route("/numeros/<month>/choix/<ref>", methods=["GET", "POST"])
 def edit_pick(month: str, ref: str) -> Any:
     m = _month(month)
     web = state()
-    store = get_store()
-    view = views.issue_view(store, web.config, m) if store.issue(m) else None
-    current = next((p for p in view.picks if p.ref == ref), None) if view else None
-    if current is None:
-        abort(404)
-    if request.method == "POST":  # GET and HEAD only show the form
-        values = {k: request.form.get(k, "") for k in ("note", "title", "summary")}
-        try:
-            editorial.edit_pick(
-                store,
-                web.config,
-                m,
-                ref,
-                web.now(),
-                by=g.editor,
-                expected_version=_version("pick_version"),
-                **values,
-            )
-        except ConflictError as exc:
-            flash(error_message(exc), "error")
-            return render_template(
-                "web/editor/pick.html",
-                month=str(m),
-                pick=current,
-                values=values,
-                version=current.pick.version,
-            ), 409
-        except UsageError as exc:
-            flash(error_message(exc), "error")
-            return render_template(
-                "web/editor/pick.html",
-                month=str(m),
-                pick=current,
-                values=values,
-                version=current.pick.version,
-            ), 422
-        flash(_("Changes saved."), "success")
-        return redirect(url_for("editor.issue", month=str(m)) + f"#pick-{ref}", code=303)
-    values = {"note": current.note, "title": current.pick.title or "", "summary": current.pick.summary or ""}
-    return render_template(
-        "web/editor/pick.html", month=str(m), pick=current, values=values, version=current.pick.version
-    )
+    current = _pick_view(m, ref)
+
+    def page(pick: views.PickView | None, values: dict[str, str], status: int = 200, **more: Any) -> Any:
+        return render_template(
+            "web/editor/pick.html",
+            month=str(m),
+            ref=ref,
+            pick=pick,
+            values=values,
+            version=pick.pick.version if pick else "",
+            theirs=more.get("theirs"),
+        ), status
+
+    if request.method != "POST":  # GET and HEAD only show the form
+        if current is None:
+            abort(404)
+        return page(current, _saved_wording(current))
+    values = {k: request.form.get(k, "") for k in ("note", "title", "summary")}
+    if current is None:  # removed meanwhile: what was typed stays on the page, to copy
+        flash(error_message(NotPicked(ref, m)), "error")
+        return page(None, values, 409)
+    try:
+        editorial.edit_pick(
+            get_store(),
+            web.config,
+            m,
+            ref,
+            web.now(),
+            by=g.editor,
+            expected_version=_version("pick_version"),
+            **values,
+        )
+    except StaleEdit:
+        # Both versions, side by side: saving again keeps the editor's; the link, theirs.
+        flash(
+            _(
+                "Someone else changed the note or the wording of this article in the meantime. "
+                "Your text is kept below, beside the version they saved: choose which one to keep."
+            ),
+            "error",
+        )
+        saved = _pick_view(m, ref) or current
+        return page(saved, values, 409, theirs=_saved_wording(saved))
+    except (ConflictError, NotFoundError) as exc:
+        flash(error_message(exc), "error")
+        return page(current, values, 409)
+    except UsageError as exc:
+        flash(error_message(exc), "error")
+        return page(current, values, 422)
+    flash(_("Changes saved."), "success")
+    return redirect(url_for("editor.issue", month=str(m)) + f"#pick-{ref}", code=303)
 
 
 @bp.route("/numeros/<month>/edito", methods=["POST"])
@@ -284,12 +360,15 @@ def edito(month: str) -> Response:
     m = _month(month)
     web = state()
     text = request.form.get("edito", "")
-    return _run(
-        m,
-        lambda: editorial.set_edito(get_store(), web.config, m, text, web.now(), expected_version=_version()),
-        _("Édito saved."),
-        "#edito",
-    )
+    back = _back(m, "#edito")
+    try:
+        editorial.set_edito(
+            get_store(), web.config, m, text, web.now(), expected_version=_version("edito_version")
+        )
+    except (ConflictError, UsageError, NotFoundError) as exc:
+        return _typing_kept(month, exc, field="edito", mine=text)
+    flash(_("Édito saved."), "success")
+    return redirect(back, code=303)
 
 
 @bp.route("/numeros/<month>/titre", methods=["POST"])
@@ -297,11 +376,15 @@ def title(month: str) -> Response:
     m = _month(month)
     web = state()
     text = request.form.get("title", "")
-    return _run(
-        m,
-        lambda: editorial.set_title(get_store(), web.config, m, text, web.now(), expected_version=_version()),
-        _("Title saved."),
-    )
+    back = _back(m)
+    try:
+        editorial.set_title(
+            get_store(), web.config, m, text, web.now(), expected_version=_version("title_version")
+        )
+    except (ConflictError, UsageError, NotFoundError) as exc:
+        return _typing_kept(month, exc, field="title", mine=text)
+    flash(_("Title saved."), "success")
+    return redirect(back, code=303)
 
 
 def _when(name: str) -> datetime | None:
@@ -319,12 +402,26 @@ def _when(name: str) -> datetime | None:
     return when
 
 
+#: The fields of the form that adds an event, kept as typed when it is refused.
+EVENT_FIELDS = (
+    "title",
+    "start_date",
+    "start_time",
+    "end_date",
+    "end_time",
+    "place",
+    "video_url",
+    "link",
+    "description",
+)
+
+
 @bp.route("/numeros/<month>/evenements", methods=["POST"])
 def add_event(month: str) -> Response:
     m = _month(month)
     web = state()
-
-    def action() -> None:
+    back = _back(m, "#agenda")
+    try:
         starts_at = _when("start")
         if starts_at is None:
             raise UsageError(_("An event needs a start date."))
@@ -341,8 +438,11 @@ def add_event(month: str) -> Response:
             description=request.form.get("description", ""),
             link=request.form.get("link") or None,
         )
-
-    return _run(m, action, _("Event added."), "#agenda")
+    except (ConflictError, UsageError, NotFoundError) as exc:
+        values = {k: request.form.get(k, "") for k in EVENT_FIELDS}
+        return _typing_kept(month, exc, field="event", values=values)
+    flash(_("Event added."), "success")
+    return redirect(back, code=303)
 
 
 @bp.route("/numeros/<month>/evenements/<int(max=999999999999999999):event_id>/supprimer", methods=["POST"])
@@ -360,7 +460,9 @@ def remove_event(month: str, event_id: int) -> Response:
 @bp.route("/numeros/<month>/rouvrir", methods=["POST"])
 def reopen(month: str) -> Response:
     m = _month(month)
-    return _run(m, lambda: editorial.reopen(get_store(), m, state().now()), _("The issue is a draft again."))
+    from .publishing import reopen_and_rebuild  # the archive is rebuilt without it: both or neither
+
+    return reopen_and_rebuild(m, _back(m))
 
 
 @bp.route("/numeros/<month>/apercu")

@@ -46,7 +46,7 @@ from ..reports import (
     validate_edit,
 )
 from . import RateLimited, error_page, get_store, state
-from .messages import _, error_message
+from .messages import _, error_message, ngettext
 from .public import field_anchors, form_values
 
 bp = Blueprint("editor", __name__, url_prefix="/editeur")
@@ -174,15 +174,19 @@ def _locked_out_message(exc: TooManyAttempts, email: str) -> str:
     """What a locked-out editor reads: how long it lasts, and how an administrator lifts it sooner."""
     minutes = max(1, (exc.retry_after + 59) // 60)
     if not exc.account:
-        return _(
-            "Too many failed logins. For your security, wait %(minutes)s minutes before trying again.",
-            minutes=minutes,
+        return ngettext(
+            "Too many failed logins. For your security, wait %(num)d minute before trying again.",
+            "Too many failed logins. For your security, wait %(num)d minutes before trying again.",
+            minutes,
         )
-    return _(
-        "Too many failed logins for this account. For your security, it is locked for %(minutes)s more "
+    return ngettext(
+        "Too many failed logins for this account. For your security, it is locked for %(num)d more "
+        "minute, from every address. An administrator can unlock it at once with the command "
+        "`curator editors unlock %(email)s`.",
+        "Too many failed logins for this account. For your security, it is locked for %(num)d more "
         "minutes, from every address. An administrator can unlock it at once with the command "
         "`curator editors unlock %(email)s`.",
-        minutes=minutes,
+        minutes,
         email=normalise_email(email),
     )
 

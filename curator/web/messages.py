@@ -9,6 +9,8 @@ from babel.numbers import format_decimal
 
 from ..errors import (
     AlreadyDecided,
+    ArchiveBuildFailed,
+    ChecklistBlocked,
     CuratorError,
     EmptyIssue,
     InUseError,
@@ -18,15 +20,24 @@ from ..errors import (
     NotPicked,
     NotPublished,
     SectionFull,
+    SendInProgress,
     StaleEdit,
 )
 from ..i18n import N_, gettext
+from ..i18n import ngettext as _ngettext
+from ..opml import OpmlError
 from . import state
 
 
 def _(message: str, **values: Any) -> str:
     """``message`` in the app's language (French by default), with ``values`` filled in."""
     return gettext(message, state().locale, **values)
+
+
+def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
+    """``singular`` or ``plural`` for ``n`` in the app's language (French: 0 and 1 are singular),
+    with ``num`` and ``values`` filled in."""
+    return _ngettext(singular, plural, n, state().locale, **values)
 
 
 #: The name of each field an editor fills, as the messages say it.
@@ -59,9 +70,36 @@ def error_message(exc: CuratorError) -> str:
     if isinstance(exc, StaleEdit):
         if exc.what == "report":
             return _("Someone else changed this report in the meantime: check it again before deciding.")
+        if exc.field == "edito":
+            return _(
+                "Someone else changed the édito in the meantime. Your text is kept below, "
+                "beside the version they saved: choose which one to keep."
+            )
+        if exc.field == "title":
+            return _(
+                "Someone else changed the title in the meantime. Your title is kept below, "
+                "beside the one they saved: choose which one to keep."
+            )
+        if exc.what == "the section":
+            return _(
+                "Someone else changed the order of this section in the meantime (an article moved, "
+                "added or removed). Nothing was moved: check the order as it is now and try again."
+            )
+        if exc.what == "the candidate":
+            return _("Someone else picked this in the meantime: it is already in the issue.")
+        if exc.what == "the pick":
+            return _(
+                "Someone else changed the note or the wording of this article in the meantime, "
+                "so it was not removed: check it as it is now, then try again."
+            )
         return _(
             "Someone else changed this issue in the meantime. Your change was not applied: "
             "check the issue as it is now and try again."
+        )
+    if isinstance(exc, SendInProgress):
+        return _(
+            "This issue is already being sent to the list: follow its progress on this page. "
+            "Nobody gets it twice."
         )
     if isinstance(exc, NotPicked):
         return _("This is no longer in the issue: reload the page.")
@@ -73,6 +111,20 @@ def error_message(exc: CuratorError) -> str:
         if exc.status == "approved":
             return _("This report was already approved.")
         return _("This report was already rejected.")
+    if isinstance(exc, ChecklistBlocked):
+        return _(
+            "This issue has blocking points (see the checklist): fix them, or tick "
+            "“Publish despite the blocking points” to publish it as it is."
+        )
+    if isinstance(exc, ArchiveBuildFailed):
+        return _archive_failed(exc)
+    if isinstance(exc, OpmlError):
+        if exc.line is not None:
+            return _(
+                "This OPML file is malformed (line %(line)s): nothing was imported. Fix it, then import it again.",
+                line=exc.line,
+            )
+        return _("This file is not an OPML file of subscriptions: nothing was imported.")
     if isinstance(exc, InvalidValue):
         return _invalid_value(exc)
     if isinstance(exc, NotFoundError):
@@ -109,3 +161,25 @@ def _invalid_value(exc: InvalidValue) -> str:
     if exc.problem == "unknown":
         return _("This section does not take picks.")
     return _("This could not be done: %(reason)s", reason=str(exc))
+
+
+def _archive_failed(exc: ArchiveBuildFailed) -> str:
+    """A publication or a reopening undone because the archive could not be rebuilt: what
+    failed, and the state the issue is in (as it was before)."""
+    if exc.action == "reopen":
+        return _(
+            "The issue was not reopened: the archive could not be rebuilt without it (%(reason)s). "
+            "It is still published, and the archive online has not changed.",
+            reason=exc.reason,
+        )
+    if exc.state == "published":
+        return _(
+            "The archive could not be rebuilt (%(reason)s). The issue is still published as it was, "
+            "and the archive online has not changed.",
+            reason=exc.reason,
+        )
+    return _(
+        "The issue was not published: the archive could not be rebuilt (%(reason)s). It is still "
+        "a draft, and the archive online has not changed.",
+        reason=exc.reason,
+    )

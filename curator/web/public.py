@@ -25,7 +25,7 @@ from ..reports import (
     validate_submission,
 )
 from . import get_store, state
-from .messages import _
+from .messages import _, ngettext
 
 bp = Blueprint("public", __name__)
 
@@ -74,10 +74,12 @@ def _too_many(values: dict[str, Any], key: str) -> Response:
     """429, with the form and what was typed: waiting must not cost the person their text."""
     window = state().settings.submission_window
     minutes = max(1, (window + 59) // 60)
-    message = _(
+    message = ngettext(
         "You have sent several reports in a short time. To protect the form from spam, "
-        "wait %(minutes)s minutes before sending another one.",
-        minutes=minutes,
+        "wait %(num)d minute before sending another one.",
+        "You have sent several reports in a short time. To protect the form from spam, "
+        "wait %(num)d minutes before sending another one.",
+        minutes,
     )
     html, status = _render_form(values, {"_form": message}, key, 429)
     return Response(html, status=status, mimetype="text/html", headers={"Retry-After": str(window)})

@@ -35,6 +35,7 @@ class Reply:
 class SeenRequest:
     path: str
     headers: dict[str, str]  # names lower-cased
+    method: str = "GET"  # or HEAD: the same reply, without its body
 
 
 class FeedServer:
@@ -132,8 +133,13 @@ def make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-        def do_GET(self) -> None:
-            request = SeenRequest(self.path, {k.lower(): v for k, v in self.headers.items()})
+        def do_HEAD(self) -> None:
+            self.do_GET(head=True)
+
+        def do_GET(self, head: bool = False) -> None:
+            request = SeenRequest(
+                self.path, {k.lower(): v for k, v in self.headers.items()}, "HEAD" if head else "GET"
+            )
             server._record(request)
             route = server.routes.get(self.path)
             if route is None:
@@ -146,7 +152,10 @@ def make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
-                if reply.chunked:
+                if head:
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.end_headers()
+                elif reply.chunked:
                     self.send_header("Transfer-Encoding", "chunked")
                     self.end_headers()
                     for i in range(0, len(reply.body), 65536):
