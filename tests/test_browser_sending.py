@@ -163,3 +163,20 @@ def test_the_sources_page_shows_the_failing_source_first(newsroom: tuple[str, An
     assert "nouveaux articles" in page.inner_text("main [role=status]")
     assert "en échec" not in " ".join(page.locator("main h2").all_inner_texts())
     assert problems == [] and page.dialogs == []
+
+
+def test_a_proof_sent_from_the_browser_is_received(tmp_path: Path, smtp: Inbox, page: Any) -> None:
+    email = {"smtp": {"host": "127.0.0.1", "port": smtp.settings.port, "timeout": 10}}
+    store, config, _month = make_email_issue(
+        tmp_path, items=3, reports=0, events=0, hostile=False, email=email
+    )
+    add_editor(store, TEST_EDITOR_EMAIL, TEST_EDITOR_PASSWORD, EMAIL_NOW)
+    store.close()
+    app = create_app(config.path, tmp_path / "curator.db", testing=True)
+    with serve_app(app) as base:
+        _log_in(page, f"{base}/editeur/numeros/2022-01/envoi")
+        page.locator("#to").fill("relecture@ac-exemple.fr")
+        page.get_by_role("button", name="Envoyer un test").click()
+        smtp.wait_for(1)
+    assert smtp.received() == Counter(["relecture@ac-exemple.fr"])
+    assert all(s.startswith("[TEST]") for s in smtp.subjects())
