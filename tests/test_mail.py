@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
@@ -422,3 +423,18 @@ def test_send_command_skips_bad_lines_and_says_so_unless_strict(
     result = runner.invoke(cli, [*base, "--to", "moi@@exemple.fr"])
     assert result.exit_code == 2 and "--to: 'moi@@exemple.fr' is not an email address" in result.output
     assert inbox.received() == Counter(ADDRESSES[:2])
+
+
+def test_send_without_addresses_uses_the_list_of_sources_yaml(issue: Any, smtpd: Any, tmp_path: Path) -> None:
+    inbox, smtp = smtpd
+    store, _config, _month = issue
+    _publish(issue)
+    store.close()
+    config_path = tmp_path / "sources.yaml"
+    data = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    data.setdefault("email", {})["recipients"] = ADDRESSES[:2]
+    config_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    args = ["--db", str(tmp_path / "curator.db"), "--config", str(config_path), "send", "--month", "2022-01"]
+    result = CliRunner().invoke(cli, [*args, "--smtp-host", "127.0.0.1", "--smtp-port", str(smtp.port)])
+    assert result.exit_code == 0, result.output
+    assert sorted(rcpt for rcpt, _ in inbox.messages) == sorted(ADDRESSES[:2])

@@ -100,6 +100,7 @@ def send(
 ) -> None:
     """Send the month's issue by SMTP, one message per recipient; a rerun skips those already served.
 
+    Without --to and --recipients, the list of `email: {recipients: …}` in sources.yaml is used.
     A line of the recipients file that holds no email address is reported with
     its line number and skipped (--strict: stop there, send nothing).
 
@@ -114,6 +115,10 @@ def send(
 
     if test and recipients is not None:
         raise UsageError("--test sends a proof to the --to addresses only: leave out --recipients")
+    if not to and recipients is None and not test:
+        # The list of the editor area's « Envoyer à la liste »: email: {recipients: …}.
+        email = state.config.email
+        to, recipients = email.recipients, email.recipients_file
     found = collect_recipients(to, recipients, strict=strict)
     for line in found.skipped:
         click.echo(click.style(f"warning: {line} (line skipped)", fg="yellow"), err=True)
