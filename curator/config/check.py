@@ -21,24 +21,11 @@ import yaml
 from ..errors import ConfigError
 from ..models import Lab, Newsletter, Section, Source, Theme
 from .blocks import FetchSettings, parse_archive, parse_curation, parse_email, parse_fetch, parse_web
-from .load import ENTRY_READERS, read_newsletter, reference_errors
+from .load import ENTRY_READERS, REQUIRED_KEYS, TOP_KEYS, read_newsletter, reference_errors
 from .reader import Loader, Reader, kind_of
 
 __all__ = ["CheckReport", "check_config", "check_text"]
 
-_TOP_KEYS = (
-    "newsletter",
-    "sections",
-    "labs",
-    "themes",
-    "sources",
-    "fetch",
-    "curation",
-    "email",
-    "archive",
-    "web",
-)
-_REQUIRED = ("newsletter", "sections", "sources")
 #: Stand-ins for a required field that is missing or wrong, so that the rest of the entry is read.
 _STAND_INS: dict[str, Any] = {
     "id": "x-checking",
@@ -127,9 +114,9 @@ def check_text(text: str, path: str = "sources.yaml") -> CheckReport:
     except ConfigError as exc:
         return CheckReport(Path(path), (exc,))
     for key in top.data:
-        if key not in _TOP_KEYS:
-            errors.append(top.error(f"unknown key (allowed: {', '.join(sorted(_TOP_KEYS))})", str(key)))
-    for key in _REQUIRED:
+        if key not in TOP_KEYS:
+            errors.append(top.error(f"unknown key (allowed: {', '.join(sorted(TOP_KEYS))})", str(key)))
+    for key in REQUIRED_KEYS:
         if key not in top.data:
             errors.append(top.error("is required", key))
 

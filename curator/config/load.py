@@ -28,6 +28,21 @@ from .blocks import (
 )
 from .reader import Loader, Reader, kind_of
 
+#: The top-level keys of sources.yaml, and those it must have.
+TOP_KEYS = (
+    "newsletter",
+    "sections",
+    "labs",
+    "themes",
+    "sources",
+    "fetch",
+    "curation",
+    "email",
+    "archive",
+    "web",
+)
+REQUIRED_KEYS = ("newsletter", "sections", "sources")
+
 
 @dataclass(frozen=True)
 class Config:
@@ -88,21 +103,8 @@ def parse_config(text: str, path: str = "sources.yaml") -> Config:
     finally:
         loader.dispose()
     top = Reader(path, "top level", data)
-    top.check_keys(
-        {
-            "newsletter",
-            "sections",
-            "labs",
-            "themes",
-            "sources",
-            "fetch",
-            "curation",
-            "email",
-            "archive",
-            "web",
-        }
-    )
-    for key in ("newsletter", "sections", "sources"):
+    top.check_keys(set(TOP_KEYS))
+    for key in REQUIRED_KEYS:
         if key not in top.data:
             raise top.error("is required", key)
 
