@@ -76,23 +76,30 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 
 def state() -> WebState:
-    """The app's state. When sources.yaml changed on disk (``curator sources import``, or the
-    editor area's OPML import in another worker), it is read again; a file that no longer
-    loads keeps the last good configuration (``curator check`` says what is wrong)."""
     from flask import current_app
 
     result: WebState = current_app.extensions["curator"]
-    mtime = _mtime(result.config.path)
-    if mtime != result.config_mtime:
-        try:
-            result = replace(result, config=load_config(result.config.path), config_mtime=mtime)
-        except ConfigError:
-            current_app.logger.warning(
-                "%s changed but does not load: keeping the last good one", result.config.path
-            )
-            result = replace(result, config_mtime=mtime)
-        current_app.extensions["curator"] = result
     return result
+
+
+def _reload_changed_config() -> None:
+    """Before each request: when sources.yaml changed on disk (``curator sources import``, or
+    the editor area's OPML import in another worker), read it again; a file that no longer
+    loads keeps the last good configuration (``curator check`` says what is wrong)."""
+    from flask import current_app
+
+    current = state()
+    mtime = _mtime(current.config.path)
+    if mtime == current.config_mtime:
+        return
+    try:
+        current = replace(current, config=load_config(current.config.path), config_mtime=mtime)
+    except ConfigError:
+        current_app.logger.warning(
+            "%s changed but does not load: keeping the last good one", current.config.path
+        )
+        current = replace(current, config_mtime=mtime)
+    current_app.extensions["curator"] = current
 
 
 def _mtime(path: Path) -> float:
@@ -198,6 +205,7 @@ def create_app(
         config_mtime=_mtime(config.path),
     )
     csrf.init_app(app)
+    app.before_request(_reload_changed_config)
     app.teardown_appcontext(_close_store)
 
     _setup_templates(app, locale, config.newsletter.timezone)
