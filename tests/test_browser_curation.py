@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from conftest import TEST_EDITOR_EMAIL, TEST_EDITOR_PASSWORD, seed_candidates, serve_app
+from support.browser import log_in_editor, watch_page
 
 from curator.cli import cli
 from curator.store import Store
@@ -82,10 +83,7 @@ def _log_in(page: Any, url: str) -> None:
     # Tall enough to hold the whole issue: Playwright cannot scroll in the middle of a drag
     # (a person's browser scrolls by itself near the window's edge).
     page.set_viewport_size({"width": 1024, "height": 2400})
-    page.goto(url)
-    page.get_by_label("Adresse électronique").fill(TEST_EDITOR_EMAIL)
-    page.get_by_label("Mot de passe").fill(TEST_EDITOR_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    log_in_editor(page, url)
 
 
 def _titles(page: Any, section: str) -> list[str]:
@@ -101,25 +99,7 @@ def test_drag_and_drop_reorders_and_moves_between_sections(site: tuple[str, Any]
 
         for ref, section in (("1", "veille"), ("2", "veille"), ("3", "actualites")):
             editorial.pick(store, state.config, _month(), ref, NOW, section=section)
-    problems: list[str] = []
-    # Script errors and CSP violations show in the console; failed loads are checked by URL.
-    page.on(
-        "console",
-        lambda m: (
-            problems.append(m.text)
-            if m.type in ("error", "warning") and not m.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on(
-        "response",
-        lambda r: (
-            problems.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico")
-            else None
-        ),
-    )
+    problems = watch_page(page)
     _log_in(page, f"{base}/editeur/numeros/2022-01")
     assert page.locator("#reorder-hint").is_visible()  # the script ran
     assert _titles(page, "veille") == ["Veille numéro 0", "Veille numéro 1"]

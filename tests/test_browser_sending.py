@@ -23,6 +23,7 @@ from conftest import (
     serve_app,
     smtp_inbox,
 )
+from support.browser import log_in_editor, watch_page
 
 from curator import editorial
 from curator.demo import SAMPLE_CONFIG
@@ -44,36 +45,6 @@ def smtp() -> Iterator[Inbox]:
         yield inbox
 
 
-def _watch(page: Any) -> list[str]:
-    """Script errors, CSP violations and failed loads of the page, as they happen."""
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda m: (
-            problems.append(m.text)
-            if m.type in ("error", "warning") and not m.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on(
-        "response",
-        lambda r: (
-            problems.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico")
-            else None
-        ),
-    )
-    return problems
-
-
-def _log_in(page: Any, url: str) -> None:
-    page.goto(url)
-    page.get_by_label("Adresse électronique").fill(TEST_EDITOR_EMAIL)
-    page.get_by_label("Mot de passe").fill(TEST_EDITOR_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-
-
 def test_sending_to_a_list_of_50_with_a_reload_halfway(tmp_path: Path, smtp: Inbox, page: Any) -> None:
     (tmp_path / "abonnes.csv").write_text("email\n" + "\n".join(ADDRESSES) + "\n", encoding="utf-8")
     email = {
@@ -88,9 +59,9 @@ def test_sending_to_a_list_of_50_with_a_reload_halfway(tmp_path: Path, smtp: Inb
     add_editor(store, TEST_EDITOR_EMAIL, TEST_EDITOR_PASSWORD, EMAIL_NOW)
     store.close()
     app = create_app(config.path, tmp_path / "curator.db", testing=True)
-    problems = _watch(page)
+    problems = watch_page(page)
     with serve_app(app) as base:
-        _log_in(page, f"{base}/editeur/numeros/2022-01/envoi")
+        log_in_editor(page, f"{base}/editeur/numeros/2022-01/envoi")
         assert "50 destinataires" in page.inner_text("#liste ~ p#list-count")
         # The month must be typed: the browser's own check first, then the server's.
         page.get_by_label("Pour confirmer, tapez le mois du numéro : 2022-01").fill("2022-02")
@@ -149,8 +120,8 @@ def newsroom(tmp_path: Path, feed_server: FeedServer) -> Iterator[tuple[str, Any
 
 def test_the_sources_page_shows_the_failing_source_first(newsroom: tuple[str, Any], page: Any) -> None:
     base, feed_server = newsroom
-    problems = _watch(page)
-    _log_in(page, f"{base}/editeur/")
+    problems = watch_page(page)
+    log_in_editor(page, f"{base}/editeur/")
     page.get_by_role("navigation", name="Espace éditeur").get_by_role("link", name="Sources").click()
     headings = page.locator("main h2").all_inner_texts()
     assert headings[0].startswith("Veille innovation éducative") and "en échec" in headings[0]
@@ -174,7 +145,7 @@ def test_a_proof_sent_from_the_browser_is_received(tmp_path: Path, smtp: Inbox, 
     store.close()
     app = create_app(config.path, tmp_path / "curator.db", testing=True)
     with serve_app(app) as base:
-        _log_in(page, f"{base}/editeur/numeros/2022-01/envoi")
+        log_in_editor(page, f"{base}/editeur/numeros/2022-01/envoi")
         page.locator("#to").fill("relecture@ac-exemple.fr")
         page.get_by_role("button", name="Envoyer un test").click()
         smtp.wait_for(1)

@@ -56,3 +56,37 @@ def page(browser: Any) -> Iterator[Any]:
         yield page
     finally:
         context.close()
+
+
+def watch_page(page: Any) -> list[str]:
+    """Script errors, CSP violations (both show in the console) and failed loads of the page,
+    as they happen: a test asserts the list stays empty."""
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(m.text)
+            if m.type in ("error", "warning") and not m.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on(
+        "response",
+        lambda r: (
+            problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
+    return problems
+
+
+def log_in_editor(page: Any, url: str) -> None:
+    """Open ``url`` of the editor area and log in as the test editor on the page it leads to."""
+    from .web import TEST_EDITOR_EMAIL, TEST_EDITOR_PASSWORD
+
+    page.goto(url)
+    page.get_by_label("Adresse électronique").fill(TEST_EDITOR_EMAIL)
+    page.get_by_label("Mot de passe").fill(TEST_EDITOR_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
