@@ -30,7 +30,6 @@ __all__ = [
     "clean_text",
     "collapse",
     "fold",
-    "has_lone_surrogate",
     "heading_levels",
     "html_to_text",
     "make_excerpt",
@@ -60,7 +59,6 @@ MAX_SUMMARY = 100_000
 _SUSPECT_RE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff\U00010000-\U0010ffff]"
 )
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 def _replace(match: re.Match[str]) -> str:
@@ -83,10 +81,6 @@ def clean_text(text: str) -> str:
     if _SUSPECT_RE.search(text) is None:
         return text
     return _SUSPECT_RE.sub(_replace, text)
-
-
-def has_lone_surrogate(text: str) -> bool:
-    return _SURROGATE_RE.search(text) is not None
 
 
 def cap_text(text: str, limit: int) -> str:

@@ -49,10 +49,6 @@ SEARCH_TEXT_LENGTH = 400
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-ÖØ-Þ«\"“])")
 
 
-#: ``text`` without the characters XML 1.0 forbids (not even escaped).
-xml_safe = clean_text
-
-
 def headings_from(html: str, top: int) -> str:
     """(Sanitised) HTML with its headings moved so that its highest one is ``<h{top}>``."""
     levels = heading_levels(html)
@@ -296,13 +292,13 @@ def render_issue(store: Store, ctx: Context, view: IssueView, key: str) -> tuple
             themes.setdefault(theme, []).append(e["card"])
     issue_entry = {
         "id": f"{ctx.base_url}{month}/",
-        "title": xml_safe(typography(issue.title, ctx.locale)),
+        "title": clean_text(typography(issue.title, ctx.locale)),
         "url": f"{ctx.base_url}{month}/",
         "published": atom_time(published),
         "updated": atom_time(updated),
         "author": "",
-        "summary": xml_safe(summary),
-        "content": xml_safe(page_html.replace(ROOT, ctx.base_url).replace(INDEX, "")),
+        "summary": clean_text(summary),
+        "content": clean_text(page_html.replace(ROOT, ctx.base_url).replace(INDEX, "")),
     }
     meta = {
         "key": key,
@@ -345,13 +341,13 @@ def _atom_entry(
     parts.append(f'<p><a href="{escape(issue_url)}">{escape(issue_title)}</a></p>')
     return {
         "id": issue_url,
-        "title": xml_safe(typography(e["title"], ctx.locale)),
+        "title": clean_text(typography(e["title"], ctx.locale)),
         "url": e["url"] if e["kind"] == "item" and e["url"] else issue_url,
         "published": atom_time(published),
         "updated": atom_time(updated),
-        "author": xml_safe(e["author"]),
+        "author": clean_text(e["author"]),
         "summary": "",
-        "content": xml_safe("".join(parts)),
+        "content": clean_text("".join(parts)),
     }
 
 

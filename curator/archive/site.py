@@ -28,6 +28,7 @@ from markupsafe import Markup
 from ..config import ArchiveSettings, Config
 from ..models import Month
 from ..store import Store
+from ..text import clean_text
 from ..typography import typography
 from . import fork
 from .cache import (
@@ -53,7 +54,6 @@ from .content import (
     issue_and_email,
     issue_page,
     render_page,
-    xml_safe,
 )
 from .writer import MARKER, SiteWriter
 
@@ -350,12 +350,12 @@ class Builder:
             "archive/feed.xml",
             feed={
                 "id": self.url(path),
-                "title": xml_safe(typography(title, self.locale)),
-                "subtitle": xml_safe(typography(subtitle, self.locale)),
+                "title": clean_text(typography(title, self.locale)),
+                "subtitle": clean_text(typography(subtitle, self.locale)),
                 "self_url": self.url(path),
                 "alternate_url": alternate,
                 "updated": atom_time(updated),  # the newest entry's: a feed without entries has EPOCH
-                "author": xml_safe(typography(self.config.newsletter.publisher, self.locale)),
+                "author": clean_text(typography(self.config.newsletter.publisher, self.locale)),
             },
             entries_xml=Markup(_ENTRIES),
         ).split(_ENTRIES)
