@@ -147,12 +147,14 @@ class EmptyIssue(UsageError):
 
 
 class AlreadyDecided(UsageError):
-    """The report was already approved or rejected (``status``)."""
+    """The report (or, with ``what="lab card proposal"``, the proposal) was already approved or
+    rejected (``status``)."""
 
-    def __init__(self, report_id: int, status: str) -> None:
+    def __init__(self, report_id: int, status: str, what: str = "report") -> None:
         self.report_id = report_id
         self.status = status
-        super().__init__(f"report {report_id} is already {status}")
+        self.what = what
+        super().__init__(f"{what} {report_id} is already {status}")
 
 
 class InvalidValue(UsageError):

@@ -69,17 +69,111 @@ class Section:
     title: str
     max_picks: int | None = None
     description: str = ""
-    kind: str = "items"  # items; edito (shows the issue's édito); agenda (shows its events)
+    kind: str = "items"  # items; edito (the issue's édito); agenda (its events); labs (lab portraits)
     note_required: bool = False  # each pick needs an editor's note (the pre-publication checklist says so)
 
 
 @dataclass(frozen=True)
 class Lab:
+    """A lab as sources.yaml lists it; what the lab says of itself is its ``LabCard`` (in the store)."""
+
     id: str
     name: str
     academie: str = ""
     city: str = ""
     website: str = ""
+    lat: float | None = None  # where the lab is, for the map export; else its académie's chief town
+    lon: float | None = None
+
+
+@dataclass(frozen=True)
+class VocabularyTerm:
+    """One innovation type a lab may tick (``labs_vocabulary:`` in sources.yaml)."""
+
+    id: str
+    label: str
+
+
+#: The fields of a lab's identity card, in the order of the form (the names are a contract:
+#: ``curator labs --json``, ``curator labs set --FIELD``, the public form).
+LAB_CARD_FIELDS = (
+    "has_place",
+    "place",
+    "innovation_types",
+    "service_offer",
+    "stage",
+    "team",
+    "contact_email",
+    "contact_public",
+    "feed",
+)
+
+#: A lab's stage, from the first meetings to a running lab ("" while the lab has not said).
+LAB_STAGES = ("prefiguration", "lancement", "actif")
+
+
+@dataclass(frozen=True)
+class LabCard:
+    """A lab's identity card (« fiche d'identité »): what the lab says of itself.
+
+    A lab that never filled it has an empty card (``version`` 0, ``updated_at`` None).
+    """
+
+    lab: str  # the lab's id in sources.yaml
+    has_place: bool | None = None  # a dedicated place? None: not said
+    place: str = ""  # its address or a description
+    innovation_types: tuple[str, ...] = ()  # vocabulary term ids
+    service_offer: str = ""  # short Markdown
+    stage: str = ""  # one of LAB_STAGES, "" when not said
+    team: str = ""
+    contact_email: str = ""
+    contact_public: bool = False  # the lab agrees to show contact_email on its public page
+    feed: str | None = None  # a source id; None: the source with ``lab:`` set to this lab, if any
+    version: int = 0  # bumped by every change, to refuse stale edits
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The card's fields (``LAB_CARD_FIELDS``) as plain values (lists for tuples)."""
+        return {
+            name: list(value) if isinstance(value, tuple) else value
+            for name in LAB_CARD_FIELDS
+            for value in [getattr(self, name)]
+        }
+
+
+@dataclass(frozen=True)
+class LabCardChange:
+    """One entry of a card's history: who changed which fields, when, and through what."""
+
+    id: int
+    lab: str
+    at: datetime
+    by: str  # an editor's email, "<user> (cli)", or "proposal #N" approved by an editor
+    origin: str  # editor, cli, proposal, demo
+    changes: dict[str, dict[str, Any]] = field(default_factory=dict)  # field -> {"old": …, "new": …}
+    proposal_id: int | None = None
+
+
+@dataclass(frozen=True)
+class LabProposal:
+    """A change to a lab's card sent through the public form, waiting for an editor."""
+
+    id: int
+    lab: str
+    status: str  # pending, approved, rejected
+    values: dict[str, Any]  # the whole card as proposed (LAB_CARD_FIELDS)
+    base: dict[str, Any]  # the card as the form showed it, to tell what the lab changed
+    author_name: str
+    author_email: str
+    submitted_at: datetime
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    reject_reason: str | None = None
+
+    def changed_fields(self) -> tuple[str, ...]:
+        """The fields the lab changed, compared with the card the form showed it."""
+        return tuple(f for f in LAB_CARD_FIELDS if self.values.get(f) != self.base.get(f))
 
 
 @dataclass(frozen=True)
@@ -208,7 +302,7 @@ class Pick:
     id: int
     month: Month
     section: str
-    kind: str  # item or report
+    kind: str  # item, report or lab (a lab's card: ref_id is the card's row id)
     ref_id: int
     position: int  # 1..n within its section
     note: str = ""  # Markdown
@@ -219,7 +313,7 @@ class Pick:
 
     @property
     def ref(self) -> str:
-        return f"r{self.ref_id}" if self.kind == "report" else str(self.ref_id)
+        return make_ref(self.kind, self.ref_id)
 
 
 @dataclass(frozen=True)
@@ -316,22 +410,31 @@ class CandidateRow(NamedTuple):
 
 
 def parse_ref(ref: str) -> tuple[str, int]:
-    """``"123"`` → ("item", 123); ``"r5"`` or ``"report:5"`` → ("report", 5)."""
+    """``"123"`` → ("item", 123); ``"r5"`` or ``"report:5"`` → ("report", 5); ``"l3"`` → ("lab", 3).
+
+    A lab's card is named by the row id of its card (``l3``); ``lab:ID`` with the
+    lab's id in sources.yaml is resolved by ``editorial``, which asks the store.
+    """
     text = str(ref).strip().lower()
     kind = "item"
-    for prefix in ("report:", "r"):
+    for prefix, name in (("report:", "report"), ("r", "report"), ("l", "lab")):
         if text.startswith(prefix):
-            kind, text = "report", text[len(prefix) :]
+            kind, text = name, text[len(prefix) :]
             break
     else:
         if text.startswith("item:"):
             text = text[5:]
     if not (text.isascii() and text.isdigit() and len(text) <= 18):
         raise UsageError(
-            f"invalid id {ref!r}: use an item id (123) or a report id (r5), as shown by `curator candidates`"
+            f"invalid id {ref!r}: use an item id (123), a report id (r5) or a lab (lab:ID), "
+            "as shown by `curator candidates` and `curator labs`"
         )
     return kind, int(text)
 
 
 def make_ref(kind: str, id: int) -> str:
-    return f"r{id}" if kind == "report" else str(id)
+    if kind == "report":
+        return f"r{id}"
+    if kind == "lab":
+        return f"l{id}"
+    return str(id)

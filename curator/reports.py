@@ -22,7 +22,7 @@ from .markup import markdown_to_html
 from .models import Report
 from .store import Store
 from .text import clean_text, shift_headings
-from .urls import is_http_url
+from .urls import is_email, is_http_url
 
 STATUSES = ("pending", "approved", "rejected")
 STATUS_LABELS = {"pending": N_("pending"), "approved": N_("approved"), "rejected": N_("rejected")}
@@ -81,8 +81,6 @@ FIELD_LABELS = {
     "reason": N_("Reason for rejecting"),
 }
 
-# Lenient on the part before the @ (mail servers accept much), strict on the domain.
-_EMAIL_RE = re.compile(r"^[^\s@]{1,64}@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}$")
 _CONSENT_YES = frozenset({"y", "yes", "on", "1", "true"})
 
 
@@ -175,7 +173,7 @@ def _check_email(data: Mapping[str, Any], errors: dict[str, str], locale: str) -
     email = _one(data, "author_email").strip()
     if not email:
         errors["author_email"] = _("Enter your email address.", locale)
-    elif len(email) > MAX_LENGTHS["author_email"] or not _EMAIL_RE.match(email):
+    elif len(email) > MAX_LENGTHS["author_email"] or not is_email(email):
         errors["author_email"] = _("Enter an email address in the right format, like nom@exemple.fr.", locale)
     return email
 

@@ -9,6 +9,7 @@ from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
 __all__ = [
     "TRACKING_PARAMS",
     "TRACKING_PREFIXES",
+    "is_email",
     "is_http_url",
     "normalise_url",
     "strip_tracking",
@@ -105,6 +106,15 @@ _SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 # A relative reference cannot have a colon in its first segment (RFC 3986,
 # 4.2): "`javascript:alert(1)`" is garbage, not a path to resolve.
 _COLON_FIRST_SEGMENT_RE = re.compile(r"^[^/?#]*:")
+
+
+# Lenient on the part before the @ (mail servers accept much), strict on the domain.
+_EMAIL_RE = re.compile(r"^[^\s@]{1,64}@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}$")
+
+
+def is_email(address: str) -> bool:
+    """Whether ``address`` looks like an email address people can write to (nom@exemple.fr)."""
+    return len(address) <= 254 and _EMAIL_RE.match(address) is not None
 
 
 def is_http_url(url: str) -> bool:

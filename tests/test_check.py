@@ -52,7 +52,7 @@ EXPECTED = [
     "sources.yaml:16, sources[b], field 'url': 'ftp://b.example/feed' is not an http(s) URL",
     "sources.yaml:17, sources[a], field 'id': duplicate id 'a' (first used by entry #1)",
     "sources.yaml:18, sources[3], field 'id': is required",
-    "sources.yaml:18, sources[3], field 'section': the section 'agenda' holds the édito or the agenda",
+    "sources.yaml:18, sources[3], field 'section': the section 'agenda' (kind agenda) holds no feed items",
     "sources.yaml:19, sources[Bad Id], field 'id': 'Bad Id' is not a valid id",
     "sources.yaml:19, sources[Bad Id], field 'weight': expected a number, got text",
     "sources.yaml, sources[5]: expected a mapping (key: value), got text",

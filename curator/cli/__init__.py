@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import curation, feeds, publishing, reports, sources
+from . import curation, feeds, labs, publishing, reports, sources
 from .common import CuratorGroup, State
 
 __all__ = ["cli", "main"]
@@ -53,6 +53,7 @@ for command in (
     reports.serve,
     reports.reports,
     reports.editors,
+    labs.labs,
     reports.demo,
     curation.candidates,
     curation.pick,

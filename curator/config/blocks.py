@@ -1,4 +1,5 @@
-"""The settings blocks of ``sources.yaml`` (``fetch``, ``curation``, ``email``, ``web``, ``archive``):
+"""The settings blocks of ``sources.yaml`` (``fetch``, ``curation``, ``email``, ``web``, ``archive``,
+``labs_vocabulary``):
 typed, with their defaults, and validated when the file is loaded, through the one ``Reader``.
 
 A mistake in any block fails every command at once (exit 2, naming file, line, block and
@@ -13,7 +14,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ..models import Newsletter
+from ..errors import ConfigError
+from ..models import Newsletter, VocabularyTerm
+from ..text import fold
 from ..urls import is_http_url
 from .reader import Reader
 
@@ -338,3 +341,56 @@ def default_contact(newsletter: Newsletter) -> str:
         if m:
             return m.group(0).strip("<>")
     return ""
+
+
+# --- labs_vocabulary: ----------------------------------------------------------------
+
+#: The community's innovation types (the labs' « fiches d'identité », November 2021): the
+#: default of ``labs_vocabulary: innovation_types:``.
+DEFAULT_INNOVATION_TYPES: tuple[VocabularyTerm, ...] = (
+    VocabularyTerm("pedagogique", "Pédagogique"),
+    VocabularyTerm("organisationnelle", "Organisationnelle"),
+    VocabularyTerm("numerique", "Numérique"),
+    VocabularyTerm("manageriale", "Managériale"),
+    VocabularyTerm("design-de-service", "Design de service"),
+    VocabularyTerm("politiques-publiques", "Politiques publiques"),
+    VocabularyTerm("sociale", "Sociale"),
+)
+
+_TERM_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+def parse_labs_vocabulary(raw: Any, path: str) -> tuple[VocabularyTerm, ...]:
+    """``labs_vocabulary: {innovation_types: [...]}``: each term ``{id, label}`` or just its label."""
+    if raw is None:
+        return DEFAULT_INNOVATION_TYPES
+    r = Reader(path, "labs_vocabulary", raw)
+    r.check_keys({"innovation_types"})
+    terms = r.data.get("innovation_types")
+    if terms is None:
+        return DEFAULT_INNOVATION_TYPES
+    if not isinstance(terms, list) or not terms:
+        raise r.error("expected a list of terms (- {id: numerique, label: Numérique})", "innovation_types")
+    result: list[VocabularyTerm] = []
+    for index, term in enumerate(terms):
+        entry = f"labs_vocabulary.innovation_types[{index}]"
+        if isinstance(term, str):
+            label = term.strip()
+            term_id = re.sub(r"[^a-z0-9]+", "-", fold(label)).strip("-")
+            line = getattr(terms, "line", None) or r.line
+            if not label or not term_id:
+                raise ConfigError("a term needs a label", path=path, entry=entry, line=line)
+        else:
+            t = Reader(path, entry, term)
+            t.check_keys({"id", "label"})
+            label = t.text("label", required=True)
+            term_id = t.text("id", required=True)
+            line = t.line
+            if not _TERM_ID_RE.match(term_id):
+                raise t.error(
+                    f"{term_id!r} is not a valid id: use lower-case letters, digits, '-', '_' or '.'", "id"
+                )
+        if any(existing.id == term_id for existing in result):
+            raise ConfigError(f"duplicate term {term_id!r}", path=path, entry=entry, field="id", line=line)
+        result.append(VocabularyTerm(term_id, label))
+    return tuple(result)

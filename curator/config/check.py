@@ -20,7 +20,15 @@ import yaml
 
 from ..errors import ConfigError
 from ..models import Lab, Newsletter, Section, Source, Theme
-from .blocks import FetchSettings, parse_archive, parse_curation, parse_email, parse_fetch, parse_web
+from .blocks import (
+    FetchSettings,
+    parse_archive,
+    parse_curation,
+    parse_email,
+    parse_fetch,
+    parse_labs_vocabulary,
+    parse_web,
+)
 from .load import ENTRY_READERS, REQUIRED_KEYS, TOP_KEYS, read_newsletter, reference_errors
 from .reader import Loader, Reader, kind_of
 
@@ -145,6 +153,13 @@ def check_text(text: str, path: str = "sources.yaml") -> CheckReport:
     fetch = _read_block(path, "fetch", blocks.get("fetch"), lambda raw: parse_fetch(raw, path), errors)
     _read_block(path, "curation", blocks.get("curation"), lambda raw: parse_curation(raw, path), errors)
     _read_block(path, "web", blocks.get("web"), lambda raw: parse_web(raw, path), errors)
+    _read_block(
+        path,
+        "labs_vocabulary",
+        blocks.get("labs_vocabulary"),
+        lambda raw: parse_labs_vocabulary(raw, path),
+        errors,
+    )
     if newsletter is not None:
         _read_block(
             path, "email", blocks.get("email"), lambda raw: parse_email(raw, path, newsletter), errors

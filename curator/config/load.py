@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from ..errors import ConfigError
-from ..models import Lab, Newsletter, Section, Source, Theme
+from ..models import Lab, Newsletter, Section, Source, Theme, VocabularyTerm
 from ..urls import is_http_url
 from .blocks import (
+    DEFAULT_INNOVATION_TYPES,
     ArchiveSettings,
     CurationSettings,
     EmailSettings,
@@ -24,6 +25,7 @@ from .blocks import (
     parse_curation,
     parse_email,
     parse_fetch,
+    parse_labs_vocabulary,
     parse_web,
 )
 from .reader import Loader, Reader, kind_of
@@ -40,6 +42,7 @@ TOP_KEYS = (
     "email",
     "archive",
     "web",
+    "labs_vocabulary",
 )
 REQUIRED_KEYS = ("newsletter", "sections", "sources")
 
@@ -59,6 +62,8 @@ class Config:
     #: Built by the loader with its paths read from the file's folder; the default (for a
     #: Config made in code) writes to ./archive.
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
+    #: The innovation types a lab may tick on its card (``labs_vocabulary: innovation_types:``).
+    innovation_types: tuple[VocabularyTerm, ...] = DEFAULT_INNOVATION_TYPES
 
     def section(self, section_id: str) -> Section:
         for s in self.sections:
@@ -133,6 +138,7 @@ def parse_config(text: str, path: str = "sources.yaml") -> Config:
         email=parse_email(blocks.get("email"), path, newsletter),
         web=parse_web(blocks.get("web"), path),
         archive=parse_archive(blocks.get("archive"), path, newsletter),
+        innovation_types=parse_labs_vocabulary(blocks.get("labs_vocabulary"), path),
     )
 
 
@@ -154,7 +160,8 @@ def reference_errors(
                 f"unknown section {src.section!r} (known: {', '.join(sorted(section_ids))})", "section"
             )
         elif src.section is not None and next(s for s in sections if s.id == src.section).kind != "items":
-            yield r.error(f"the section {src.section!r} holds the édito or the agenda, not items", "section")
+            kind = next(s for s in sections if s.id == src.section).kind
+            yield r.error(f"the section {src.section!r} (kind {kind}) holds no feed items", "section")
         if src.lab is not None and src.lab not in lab_ids:
             yield r.error(f"unknown lab {src.lab!r}: add it under 'labs' first", "lab")
         for tag in src.tags:
@@ -243,16 +250,17 @@ def _newsletter(r: Reader) -> Newsletter:
 def _section(r: Reader) -> Section:
     r.check_keys({"id", "title", "max_picks", "description", "kind", "note_required"})
     section_id = r.ident()
-    kind = r.text("kind", default=section_id if section_id in ("edito", "agenda") else "items")
-    if kind not in ("items", "edito", "agenda"):
-        raise r.error(f"unknown kind {kind!r}: use items, edito or agenda", "kind")
+    kind = r.text("kind", default=section_id if section_id in ("edito", "agenda", "labs") else "items")
+    if kind not in ("items", "edito", "agenda", "labs"):
+        raise r.error(f"unknown kind {kind!r}: use items, edito, agenda or labs", "kind")
     note_required = r.boolean("note_required", False)
-    if note_required and kind != "items":
+    if note_required and kind not in ("items", "labs"):
         raise r.error(f"the {kind} takes no picks, so no notes: remove note_required", "note_required")
     return Section(
         id=section_id,
         title=r.text("title", required=True),
-        max_picks=r.integer("max_picks", None, minimum=1),
+        # A portrait is one or two labs: the labs section holds two unless said otherwise.
+        max_picks=r.integer("max_picks", 2 if kind == "labs" else None, minimum=1),
         description=r.text("description"),
         kind=kind,
         note_required=note_required,
@@ -260,14 +268,29 @@ def _section(r: Reader) -> Section:
 
 
 def _lab(r: Reader) -> Lab:
-    r.check_keys({"id", "name", "academie", "city", "website"})
+    r.check_keys({"id", "name", "academie", "city", "website", "lat", "lon"})
+    lat = _coordinate(r, "lat", 90.0)
+    lon = _coordinate(r, "lon", 180.0)
+    if (lat is None) != (lon is None):
+        raise r.error("give both lat and lon (decimal degrees), or neither", "lon" if lon is None else "lat")
     return Lab(
         id=r.ident(),
         name=r.text("name", required=True),
         academie=r.text("academie"),
         city=r.text("city"),
         website=r.url("website"),
+        lat=lat,
+        lon=lon,
     )
+
+
+def _coordinate(r: Reader, key: str, bound: float) -> float | None:
+    value = r.data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -bound <= value <= bound:
+        raise r.error(f"expected decimal degrees between -{bound:g} and {bound:g}, like 49.44", key)
+    return float(value)
 
 
 def _theme(r: Reader) -> Theme:

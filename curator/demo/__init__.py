@@ -102,6 +102,14 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> None:
         echo("\n2. Experience reports sent by the labs through the form")
         demo = seed_demo_reports(store)
         echo(f"   {demo.approved} approved, {demo.pending} pending, {demo.rejected} rejected.")
+        from .labs import seed_demo_cards
+
+        cards = seed_demo_cards(store, config, now)
+        echo(
+            f"   {cards} lab identity cards filled in"
+            + ("" if cards else " (kept from an earlier run)")
+            + "."
+        )
 
         echo(f"\n3. Picking the issue of {month}")
         picks, built = build_sample_issue(store, config, month, now)

@@ -25,6 +25,7 @@ from .base import (
 from .issues import IssuesStore
 from .items import ItemsStore
 from .jobs import JobsStore, SendJob
+from .labs import LabsStore
 from .links import LinkChecksStore
 from .reports import ReportsStore
 from .schema import MIGRATIONS, match_text
@@ -46,11 +47,11 @@ __all__ = [
 ]
 
 
-class Store(ItemsStore, ReportsStore, IssuesStore, JobsStore, LinkChecksStore):
+class Store(ItemsStore, ReportsStore, IssuesStore, JobsStore, LinkChecksStore, LabsStore):
     """A curator database. Open with ``Store.open(path)``; one per thread.
 
     Its queries are grouped by domain: sources and items (``items.py``), reports
     and editors (``reports.py``), issues, picks and events (``issues.py``), sends
     to the list running in the background (``jobs.py``), the latest check of each
-    link (``links.py``).
+    link (``links.py``), labs' identity cards and the changes labs propose (``labs.py``).
     """

@@ -479,3 +479,89 @@ def _m0013(db: sqlite_utils.Database) -> None:
         UPDATE sources SET moved_count = 1 WHERE moved_to IS NOT NULL;
         """,
     )
+
+
+@MIGRATIONS(name="0014_lab_cards")
+def _m0014(db: sqlite_utils.Database) -> None:
+    _script(
+        db,
+        """
+        -- A lab's identity card (« fiche d'identité »): what the lab says of itself. The list of
+        -- labs (id, name, académie, city, website) stays in sources.yaml; a lab without a row
+        -- here has an empty card. The row id names the card in picks (kind 'lab').
+        CREATE TABLE lab_cards (
+            id INTEGER PRIMARY KEY,
+            lab TEXT NOT NULL UNIQUE,                 -- the lab's id in sources.yaml
+            has_place INTEGER,                        -- 1 yes, 0 no, NULL not said
+            place TEXT NOT NULL DEFAULT '',
+            innovation_types TEXT NOT NULL DEFAULT '[]',  -- JSON list of vocabulary term ids
+            service_offer TEXT NOT NULL DEFAULT '',   -- Markdown
+            stage TEXT NOT NULL DEFAULT ''
+                CHECK (stage IN ('', 'prefiguration', 'lancement', 'actif')),
+            team TEXT NOT NULL DEFAULT '',
+            contact_email TEXT NOT NULL DEFAULT '',
+            contact_public INTEGER NOT NULL DEFAULT 0,   -- the lab agrees to show its address
+            feed TEXT,                                -- a source id; NULL: the lab's source, if any
+            version INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT,
+            updated_by TEXT
+        );
+
+        -- The history of each card: who changed which fields, old and new values, and how.
+        CREATE TABLE lab_card_changes (
+            id INTEGER PRIMARY KEY,
+            lab TEXT NOT NULL,
+            at TEXT NOT NULL,
+            by TEXT NOT NULL,
+            origin TEXT NOT NULL,                     -- editor, cli, proposal, demo
+            changes TEXT NOT NULL,                    -- JSON {field: {old, new}}
+            proposal_id INTEGER REFERENCES lab_proposals(id)
+        );
+        CREATE INDEX lab_card_changes_lab ON lab_card_changes(lab, at);
+
+        -- A change to a card sent through the public form (/contribuer/lab), waiting for an
+        -- editor. It keeps the whole card as proposed and as the form showed it (base), so
+        -- that an editor sees what the lab changed even if the card moved since.
+        CREATE TABLE lab_proposals (
+            id INTEGER PRIMARY KEY,
+            submission_key TEXT NOT NULL UNIQUE,      -- one display of the form + a content hash
+            lab TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'approved', 'rejected')),
+            proposed TEXT NOT NULL,                   -- JSON: the card's fields as proposed
+            base TEXT NOT NULL,                       -- JSON: the card's fields as the form showed them
+            author_name TEXT NOT NULL,
+            author_email TEXT NOT NULL,
+            submitted_at TEXT NOT NULL,
+            decided_at TEXT,
+            decided_by TEXT,
+            reject_reason TEXT
+        );
+        CREATE INDEX lab_proposals_status ON lab_proposals(status, submitted_at);
+
+        -- Picks may now be a lab's card (a « Portrait de lab »): SQLite cannot change a CHECK
+        -- constraint in place, so the table is rebuilt with the same rows.
+        CREATE TABLE picks_new (
+            id INTEGER PRIMARY KEY,
+            month TEXT NOT NULL REFERENCES issues(month),
+            section TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('item', 'report', 'lab')),
+            ref_id INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            note TEXT NOT NULL DEFAULT '',            -- Markdown
+            title TEXT,                               -- overrides, NULL = the original
+            summary TEXT,
+            version INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            updated_by TEXT,
+            UNIQUE (month, kind, ref_id)
+        );
+        INSERT INTO picks_new SELECT id, month, section, kind, ref_id, position, note, title, summary,
+            version, created_at, updated_at, updated_by FROM picks;
+        DROP TABLE picks;
+        ALTER TABLE picks_new RENAME TO picks;
+        CREATE INDEX picks_section ON picks(month, section, position);
+        CREATE INDEX picks_ref ON picks(kind, ref_id);
+        """,
+    )
