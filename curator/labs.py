@@ -374,39 +374,67 @@ def new_submission_key() -> str:
     return uuid.uuid4().hex
 
 
+def card_as_seen(store: Store, lab_id: str, version: int | None) -> dict[str, Any]:
+    """The card's fields as they were at ``version`` (the one a form showed): today's card with
+    the changes made since undone, from its history; today's card when that is not known."""
+    current = store.lab_card(lab_id)
+    values = current.values()
+    if version is None or not 0 <= version < current.version:
+        return values
+    changes = store.lab_card_changes(lab_id)
+    later = current.version - version
+    if later > len(changes):
+        return values
+    for change in reversed(changes[len(changes) - later :]):
+        for name, diff in change.changes.items():
+            if name in values:
+                values[name] = diff.get("old")
+    return values
+
+
 def propose(
     store: Store,
     proposal: Proposal,
     now: datetime,
     *,
     key: str | None = None,
+    seen_version: int | None = None,
     locale: str = DEFAULT_LOCALE,
 ) -> tuple[LabProposal, bool]:
     """Store a proposal as pending: (it, True), or (the one stored before, False) for the same form sent twice.
 
-    A proposal that changes nothing on the card is refused (InvalidLabCard on ``_form``).
+    ``seen_version`` is the version of the card the form showed: what the lab changed is
+    what differs from that card, so that a change made meanwhile (by an editor, or another
+    member of the lab) is neither undone nor shown as the lab's. Without it, the card as it
+    is now. A proposal that changes nothing is refused (InvalidLabCard on ``_form``).
     """
-    current = store.lab_card(proposal.lab)
-    base = current.values()
-    proposed = {k: list(v) if isinstance(v, tuple) else v for k, v in proposal.values.items()}
-    if all(proposed.get(f) == base.get(f) for f in LAB_CARD_FIELDS):
-        raise InvalidLabCard(
-            {"_form": _("Nothing changed: edit the fields to update, then send the form.", locale)}
+    with store.write():
+        current = store.lab_card(proposal.lab).values()
+        seen = card_as_seen(store, proposal.lab, seen_version)
+        typed = {k: list(v) if isinstance(v, tuple) else v for k, v in proposal.values.items()}
+        changed = [f for f in LAB_CARD_FIELDS if typed.get(f) != seen.get(f)]
+        if not changed:
+            raise InvalidLabCard(
+                {"_form": _("Nothing changed: edit the fields to update, then send the form.", locale)}
+            )
+        # The stored proposal: the lab's fields as typed, the others as the card is now; its
+        # base is the card as the lab saw it for the fields it changed, else as it is now.
+        values = {f: typed.get(f) if f in changed else current.get(f) for f in LAB_CARD_FIELDS}
+        base = {f: seen.get(f) if f in changed else current.get(f) for f in LAB_CARD_FIELDS}
+        content = json.dumps(
+            [proposal.lab, values, proposal.author_name, proposal.author_email], ensure_ascii=False
         )
-    content = json.dumps(
-        [proposal.lab, proposal.values, proposal.author_name, proposal.author_email], ensure_ascii=False
-    )
-    digest = hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
-    proposal_id, created = store.add_lab_proposal(
-        submission_key=f"{key or new_submission_key()}:{digest}",
-        lab=proposal.lab,
-        values=proposal.values,
-        base=base,
-        author_name=proposal.author_name,
-        author_email=proposal.author_email,
-        now=now,
-    )
-    return store.lab_proposal(proposal_id), created
+        digest = hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
+        proposal_id, created = store.add_lab_proposal(
+            submission_key=f"{key or new_submission_key()}:{digest}",
+            lab=proposal.lab,
+            values=values,
+            base=base,
+            author_name=proposal.author_name,
+            author_email=proposal.author_email,
+            now=now,
+        )
+        return store.lab_proposal(proposal_id), created
 
 
 def approve_proposal(

@@ -503,3 +503,24 @@ def test_curator_labs_proposals_shows_the_diff_and_decides(tmp_path: Path) -> No
     assert again.exit_code != 0 and "already approved" in again.output
     assert json.loads(run("labs", "show", "lab-lyon", "--json").output)["stage"] == "actif"
     assert "0 proposals" in run("labs", "proposals").output
+
+
+def test_a_form_drawn_before_an_editors_change_does_not_undo_it(store: Store, config: Config) -> None:
+    labs.set_card(store, config, "lab-lyon", {"team": "Avant", "stage": "lancement"}, by="ed", now=NOW)
+    shown = store.lab_card("lab-lyon")  # the form shows version 1
+    labs.set_card(store, config, "lab-lyon", {"team": "Après"}, by="ed", now=NOW)  # meanwhile
+    typed = {
+        **labs.form_data(shown),
+        "stage": "actif",
+        "author_name": "Ada",
+        "author_email": "ada@example.fr",
+    }
+    proposal, _ = labs.propose(store, labs.validate_proposal(typed, config), NOW, seen_version=shown.version)
+    assert proposal.changed_fields() == ("stage",)
+    assert [d.field for d in labs.proposal_diff(store, config, proposal)] == ["stage"]
+    _decided, card = labs.approve_proposal(store, config, proposal.id, editor="ed", now=NOW)
+    assert (card.team, card.stage) == ("Après", "actif")
+    # The lab typing again what it saw, with nothing changed, proposes nothing.
+    again = {**labs.form_data(shown), "author_name": "Ada", "author_email": "ada@example.fr"}
+    with pytest.raises(labs.InvalidLabCard):
+        labs.propose(store, labs.validate_proposal(again, config), NOW, seen_version=shown.version)

@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from click.testing import CliRunner
 from conftest import TEST_EDITOR_EMAIL, TEST_EDITOR_PASSWORD, VALID_REPORT, WebClient, write_test_config
 
-from curator import editorial, editors
+from curator import editorial, editors, labs
 from curator.cli import cli
 from curator.config import load_config
 from curator.editors import (
@@ -313,14 +313,24 @@ class Area:
             event = editorial.add_event(
                 store, config, MONTH, T0, title="Temps du lab", starts_at=datetime(2022, 1, 27, 14)
             )
+            lab_card = {
+                "lab": "lab-lyon",
+                "stage": "actif",
+                "author_name": "Ana",
+                "author_email": "ana@example.org",
+            }
+            proposal, _ = labs.propose(store, labs.validate_proposal(lab_card, config), T0)
         self.pending = pending.id
         self.ref = f"r{picked.id}"
         self.event = event.id
+        self.proposal = proposal.id
 
     def path(self, rule: str) -> str:
         values = {"month": str(MONTH), "report_id": str(self.pending), "ref": self.ref}
         values["event_id"] = str(self.event)
         values["source_id"] = "la27eregion"
+        values["proposal_id"] = str(self.proposal)
+        values["lab_id"] = "lab-lyon"
         path = rule
         for name, value in values.items():
             for converter in ("", "int:", "int(max=999999999999999999):"):

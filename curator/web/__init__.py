@@ -23,7 +23,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from ..config import Config, WebSettings, load_config
-from ..errors import ConfigError, UsageError
+from ..errors import ConfigError, CuratorError, UsageError
 from ..i18n import (
     elide,
     format_ago,
@@ -212,7 +212,7 @@ def create_app(
     _setup_errors(app)
     app.after_request(_security_headers)
 
-    from . import archive, curation, editor, public, publishing, sending, sources  # noqa: F401 (they add routes to the editor blueprint)
+    from . import archive, curation, editor, labs, public, publishing, sending, sources  # noqa: F401 (they add routes to the editor and public blueprints)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(editor.bp)
@@ -249,7 +249,20 @@ def _setup_templates(app: Flask, locale: str, tz: str) -> None:
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        return {"newsletter": state().config.newsletter, "current_editor": g.get("editor")}
+        return {
+            "newsletter": state().config.newsletter,
+            "current_editor": g.get("editor"),
+            "pending_lab_proposals": _pending_lab_proposals,
+        }
+
+
+def _pending_lab_proposals() -> int:
+    """How many proposals of the labs' cards wait for an editor (the editor nav shows it);
+    0 when the store cannot say, so that an error page still shows."""
+    try:
+        return len(get_store().lab_proposals(status="pending"))
+    except CuratorError:
+        return 0
 
 
 def _typo(value: Any, locale: str) -> Any:
@@ -328,6 +341,10 @@ def _setup_errors(app: Flask) -> None:
             from .public import form_after_csrf_error
 
             return form_after_csrf_error()
+        if request.endpoint == "public.contribute_lab":
+            from .labs import lab_form_after_csrf_error
+
+            return lab_form_after_csrf_error()
         return error_page(
             400,
             _("Your session has expired"),
@@ -344,6 +361,15 @@ def _setup_errors(app: Flask) -> None:
 
     @app.errorhandler(413)
     def _too_large(exc: HTTPException) -> Any:
+        if request.endpoint == "public.contribute_lab":
+            return error_page(
+                413,
+                _("What you sent is too large"),
+                _(
+                    "The form cannot accept that much text. Shorten the card's texts (the service offer "
+                    "takes at most 3,000 characters) and send it again."
+                ),
+            )
         return error_page(
             413,
             _("What you sent is too large"),

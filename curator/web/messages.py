@@ -23,18 +23,23 @@ from ..errors import (
     SendInProgress,
     StaleEdit,
 )
-from ..i18n import N_, gettext
+from ..i18n import N_, fill, gettext
 from ..i18n import ngettext as _ngettext
+from ..labs import FIELD_LABELS as LAB_FIELD_LABELS
+from ..labs import InvalidLabCard
 from ..opml import OpmlError
 from . import state
 
 
-def _(message: str, **values: Any) -> str:
-    """``message`` in the app's language (French by default), with ``values`` filled in."""
-    return gettext(message, state().locale, **values)
+def _(message: str, /, **values: Any) -> str:
+    """``message`` in the app's language (French by default), with ``values`` filled in (any
+    name, ``message`` too)."""
+    locale = state().locale
+    text = gettext(message, locale)
+    return fill(text, values, locale) if values else text
 
 
-def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
+def ngettext(singular: str, plural: str, n: int, /, **values: Any) -> str:
     """``singular`` or ``plural`` for ``n`` in the app's language (French: 0 and 1 are singular),
     with ``num`` and ``values`` filled in."""
     return _ngettext(singular, plural, n, state().locale, **values)
@@ -70,6 +75,8 @@ def error_message(exc: CuratorError) -> str:
     if isinstance(exc, StaleEdit):
         if exc.what == "report":
             return _("Someone else changed this report in the meantime: check it again before deciding.")
+        if exc.what == "the lab card":
+            return _("Someone else changed this card in the meantime: check it as it is now, then try again.")
         if exc.field == "edito":
             return _(
                 "Someone else changed the édito in the meantime. Your text is kept below, "
@@ -108,6 +115,10 @@ def error_message(exc: CuratorError) -> str:
     if isinstance(exc, EmptyIssue):
         return _("This issue is empty: pick items or write the édito first.")
     if isinstance(exc, AlreadyDecided):
+        if exc.what == "lab card proposal":
+            if exc.status == "approved":
+                return _("This proposal was already approved.")
+            return _("This proposal was already rejected.")
         if exc.status == "approved":
             return _("This report was already approved.")
         return _("This report was already rejected.")
@@ -125,6 +136,8 @@ def error_message(exc: CuratorError) -> str:
                 line=exc.line,
             )
         return _("This file is not an OPML file of subscriptions: nothing was imported.")
+    if isinstance(exc, InvalidLabCard):
+        return _invalid_card(exc)
     if isinstance(exc, InvalidValue):
         return _invalid_value(exc)
     if isinstance(exc, NotFoundError):
@@ -132,7 +145,19 @@ def error_message(exc: CuratorError) -> str:
     return _("This could not be done: %(reason)s", reason=str(exc))
 
 
+def _invalid_card(exc: InvalidLabCard) -> str:
+    """A lab's card refused: each field's message (already in the reader's language), with its label."""
+    return " ".join(
+        message
+        if name not in LAB_FIELD_LABELS
+        else _("%(label)s: %(message)s", label=_(LAB_FIELD_LABELS[name]), message=message)
+        for name, message in exc.errors.items()
+    )
+
+
 def _invalid_value(exc: InvalidValue) -> str:
+    if exc.field == "lab" and exc.problem == "unknown":
+        return _("This lab is no longer in the list of labs of sources.yaml: its card cannot be changed.")
     field = _(FIELD_NAMES.get(exc.field, exc.field))
     data = exc.data
     if exc.problem == "required":

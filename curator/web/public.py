@@ -31,7 +31,8 @@ bp = Blueprint("public", __name__)
 
 #: The trap for robots: a field people never see (CSS and ``hidden``), that robots fill in.
 HONEYPOT_FIELD = "website"
-_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
+#: What a submission key looks like (``new_submission_key``); anything else gets a new one.
+SUBMISSION_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
 def form_values(form: MultiDict[str, str]) -> dict[str, Any]:
@@ -41,10 +42,12 @@ def form_values(form: MultiDict[str, str]) -> dict[str, Any]:
     return values
 
 
-def _client_bucket() -> str:
-    # The address is hashed: the rate-limit table holds no IP address in clear.
+def client_bucket(prefix: str) -> str:
+    """The rate-limit bucket of the request's address for one form (``prefix``: ``submit`` for
+    reports, ``lab-card`` for the labs' cards). The address is hashed: the rate-limit table holds
+    no IP address in clear."""
     ip = request.remote_addr or "unknown"
-    return "submit:" + hashlib.sha256(ip.encode()).hexdigest()[:32]
+    return f"{prefix}:" + hashlib.sha256(ip.encode()).hexdigest()[:32]
 
 
 def _render_form(
@@ -96,12 +99,12 @@ def contribute() -> Any:
     settings = web.settings
     values = form_values(request.form)
     key = request.form.get("submission_key", "")
-    if not _KEY_RE.match(key):
+    if not SUBMISSION_KEY_RE.match(key):
         key = new_submission_key()
     store = get_store()
     now = web.now()
     since = now - timedelta(seconds=settings.submission_window)
-    bucket = _client_bucket()
+    bucket = client_bucket("submit")
     if store.rate_count(bucket, since) >= settings.submission_limit:
         return _too_many(values, key)
 
@@ -139,7 +142,7 @@ def form_after_csrf_error() -> tuple[str, int]:
         )
     }
     return _render_form(
-        form_values(request.form), errors, key if _KEY_RE.match(key) else new_submission_key(), 400
+        form_values(request.form), errors, key if SUBMISSION_KEY_RE.match(key) else new_submission_key(), 400
     )
 
 
