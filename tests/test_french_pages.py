@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from conftest import make_entry
 
-from curator import editorial
+from curator import editorial, labs
 from curator.archive import publish_issue
 from curator.config import load_config
 from curator.demo import run_demo
@@ -243,6 +243,16 @@ def web_pages(demo: Demo) -> Iterator[Page]:
     assert response.status_code == 422
     yield read_page("/contribuer (empty)", response.get_data(as_text=True))
     yield get("/contribuer")
+    yield get("/contribuer/lab")
+    yield get("/contribuer/lab?lab=lab-versailles")
+    yield get("/contribuer/lab/merci")
+    lab_form = client.get("/contribuer/lab?lab=lab-versailles").get_data(as_text=True)
+    response = client.post(
+        "/contribuer/lab",
+        data={"csrf_token": token.search(lab_form)[1], "lab": "lab-versailles", "stage": "?"},  # type: ignore[index]
+    )
+    assert response.status_code == 422
+    yield read_page("/contribuer/lab (errors)", response.get_data(as_text=True))
 
     login = client.get("/editeur/connexion").get_data(as_text=True)
     response = client.post(
@@ -267,6 +277,12 @@ def web_pages(demo: Demo) -> Iterator[Page]:
     yield get(f"/editeur/numeros/{month}/publier")
     yield get(f"/editeur/numeros/{month}/envoi")
     yield get("/editeur/sources")
+    yield get("/editeur/labs")
+    yield get("/editeur/labs/fiches/lab-versailles")
+    with Store.open(demo.directory / "curator.db") as store:
+        typed = {"lab": "lab-lyon", "stage": "actif", "author_name": "Ana", "author_email": "ana@example.org"}
+        proposal, _ = labs.propose(store, labs.validate_proposal(typed, demo.config), NOW)
+    yield get(f"/editeur/labs/propositions/{proposal.id}")
     with Store.open(demo.directory / "curator.db") as store:
         editorial.publish(store, demo.config, JAN, NOW)
     yield get(f"/editeur/numeros/{month}")
