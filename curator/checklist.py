@@ -41,6 +41,7 @@ SEVERITIES: Mapping[str, str] = {
     "section_over_max": BLOCKING,  # section, title, picks, max_picks
     "note_missing": BLOCKING,  # section, title, ref, pick_title: the section has note_required
     "report_withdrawn": BLOCKING,  # ref, report_id, status, title: picked, no longer approved
+    "portrait_lab_unknown": BLOCKING,  # ref, lab: a portrait of a lab no longer in sources.yaml
     "unsubscribe_missing": BLOCKING,  # newsletter.unsubscribe is not set
     "email_failed": BLOCKING,  # error: the email could not be rendered
     "section_empty": WARNING,  # section, title: it will not appear
@@ -48,6 +49,7 @@ SEVERITIES: Mapping[str, str] = {
     "image_without_alt": WARNING,  # src
     "link_broken": WARNING,  # url, status, error, checked_at, places ({kind, ref, title})
     "event_past": WARNING,  # event_id, title, starts_at, ends_at
+    "portrait_empty": WARNING,  # ref, lab, title: the lab never filled its card: only its name shows
 }
 
 #: A link found working is checked again after this long; a broken one at every check.
@@ -144,6 +146,9 @@ def issue_links(view: IssueView) -> dict[str, list[dict[str, Any]]]:
         if p.kind == "report":  # its text is on the archive's page
             for href in _html_links(p.body_html):
                 add(href, place)
+        if p.portrait is not None:  # the lab's service offer
+            for href in _html_links(p.portrait.offer_html):
+                add(href, place)
     for e in view.events:
         place = {"kind": "event", "ref": str(e.id), "title": e.title}
         add(e.link, place)
@@ -194,7 +199,7 @@ def issue_checklist(
         blocking.append(finding("issue_empty"))
     for sv in view.sections:
         s = sv.section
-        if s.kind != "items":
+        if s.kind not in editorial.PICK_SECTIONS:
             continue
         if s.max_picks is not None and stored[s.id] > s.max_picks:
             blocking.append(
@@ -225,6 +230,16 @@ def issue_checklist(
                         title=p.title or (report.title if report else ""),
                     )
                 )
+    lab_picks = [p for p in picks if p.kind == "lab"]
+    if lab_picks:
+        shown = {p.pick.ref_id: p for p in view.picks if p.kind == "lab"}
+        labs = store.labs_of_cards([p.ref_id for p in lab_picks])
+        for p in lab_picks:
+            pv = shown.get(p.ref_id)
+            if pv is None:
+                blocking.append(finding("portrait_lab_unknown", ref=p.ref, lab=labs.get(p.ref_id, "")))
+            elif pv.portrait is not None and not pv.portrait.filled:
+                warnings.append(finding("portrait_empty", ref=p.ref, lab=pv.portrait.lab.id, title=pv.title))
     if not clean_url(config.newsletter.unsubscribe):
         blocking.append(finding("unsubscribe_missing"))
     if email is not None:

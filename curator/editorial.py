@@ -18,11 +18,17 @@ tabs) working on different parts of an issue never block each other:
   the same thing meanwhile; events are added and removed without a check.
 
 Every check is optional: the CLI passes none.
+
+Lab portraits: a section of kind ``labs`` (« Portrait de lab ») takes the cards of labs
+(``lab:ID``, or ``l3`` with the card's row id), and only them; items and reports go into
+the other sections. Unlike an article, which goes out once, a lab may be portrayed
+again in a later issue: ``lab_candidates`` says when each lab was last portrayed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -41,9 +47,11 @@ from .errors import (
     StaleEdit,
 )
 from .i18n import fill, format_month
-from .models import Event, Issue, Item, Month, Pick, Report, Section, make_ref, parse_ref
+from .labs import require_lab
+from .markup import markdown_to_text
+from .models import Event, Issue, Item, Lab, LabCard, Month, Pick, Report, Section, make_ref, parse_ref
 from .store import Store
-from .text import clean_text, title_key
+from .text import clean_text, make_excerpt, title_key
 from .urls import normalise_url
 
 
@@ -107,6 +115,11 @@ def _source_infos(config: Config) -> dict[str, SourceInfo]:
 
 def _items_section(config: Config) -> str:
     return next((s.id for s in config.sections if s.kind == "items"), config.sections[0].id)
+
+
+def lab_section(config: Config) -> Section | None:
+    """The first section of kind ``labs`` (« Portrait de lab »), where a lab's portrait goes by default."""
+    return next((s for s in config.sections if s.kind == "labs"), None)
 
 
 def report_section(config: Config) -> str:
@@ -208,6 +221,48 @@ def candidates(
     return result
 
 
+@dataclass(frozen=True)
+class LabCandidate:
+    """A lab a portrait could present this month: its card, and when it was last portrayed."""
+
+    lab: Lab
+    card: LabCard
+    last_portrayed: Month | None  # the latest published issue before this one that portrayed it
+    picked: str | None  # the section of this month's issue it is portrayed in, if any
+
+    @property
+    def ref(self) -> str:
+        return f"lab:{self.lab.id}"
+
+    @property
+    def filled(self) -> bool:
+        return card_filled(self.card)
+
+
+def lab_candidates(store: Store, config: Config, month: Month) -> list[LabCandidate]:
+    """Every lab of sources.yaml as a candidate for a portrait in the month's issue: those never
+    portrayed first, then those portrayed longest ago; labs that filled their card before those
+    that did not, then in the order of sources.yaml. Reads only (no card is created)."""
+    cards = store.lab_cards()
+    last: dict[str, Month] = {}
+    picked: dict[str, str] = {}
+    sections = {(p.kind, p.ref_id): p.section for p in store.picks(month)}
+    for lab_id, card_id, when, state in store.portraits():
+        if when == month:
+            if ("lab", card_id) in sections:
+                picked[lab_id] = sections[("lab", card_id)]
+        elif state == "published" and when < month:
+            last[lab_id] = when  # oldest first: the latest one stays
+    found = [
+        LabCandidate(lab, cards.get(lab.id) or LabCard(lab=lab.id), last.get(lab.id), picked.get(lab.id))
+        for lab in config.labs
+    ]
+    order = {lab.id: n for n, lab in enumerate(config.labs)}
+    never = Month(1900, 1)
+    found.sort(key=lambda c: (c.last_portrayed or never, not c.filled, order[c.lab.id]))
+    return found
+
+
 def scoring_time(config: Config, month: Month, now: datetime) -> datetime:
     """When recency is counted from: now, or the end of the month's window if that is earlier
     (an issue prepared after its month, or looked at years later, still ranks its news first)."""
@@ -230,9 +285,13 @@ def explain(config: Config, month: Month, now: datetime, found: Sequence[Candida
     return [scorer.explain(c) for c in found]
 
 
+#: The kinds of section that take picks: items (feed items and reports) and labs (lab portraits).
+PICK_SECTIONS = ("items", "labs")
+
+
 def _section(config: Config, section_id: str) -> Section:
-    """A section that takes picks (kind: items); the édito and the agenda have their own commands."""
-    known = ", ".join(s.id for s in config.sections if s.kind == "items")
+    """A section that takes picks (kind: items or labs); the édito and the agenda have their own commands."""
+    known = ", ".join(s.id for s in config.sections if s.kind in PICK_SECTIONS)
     try:
         section = config.section(section_id)
     except KeyError:
@@ -242,7 +301,7 @@ def _section(config: Config, section_id: str) -> Section:
             f"unknown section {section_id!r} (sections in {config.path}: {known})",
             value=section_id,
         ) from None
-    if section.kind != "items":
+    if section.kind not in PICK_SECTIONS:
         command = "curator edito" if section.kind == "edito" else "curator event add"
         raise InvalidValue(
             "section",
@@ -253,7 +312,102 @@ def _section(config: Config, section_id: str) -> Section:
     return section
 
 
+def _check_kind(config: Config, section: Section, kind: str, ref: str) -> None:
+    """Refuse a lab's portrait outside a section of kind labs, and anything else in one."""
+    if section.kind == "labs" and kind != "lab":
+        others = ", ".join(s.id for s in config.sections if s.kind == "items") or "none"
+        raise InvalidValue(
+            "section",
+            "wrong_kind",
+            f"the section {section.id!r} holds lab portraits (pick a lab with `curator pick lab:ID`): "
+            f"put {ref} in a section for items and reports ({others})",
+            value=section.id,
+            kind=kind,
+        )
+    if section.kind != "labs" and kind == "lab":
+        portraits = ", ".join(s.id for s in config.sections if s.kind == "labs")
+        raise InvalidValue(
+            "section",
+            "wrong_kind",
+            f"the section {section.id!r} holds items and reports: a lab's portrait goes into a section "
+            + (f"of kind labs ({portraits})" if portraits else _NO_LABS_SECTION),
+            value=section.id,
+            kind=kind,
+        )
+
+
+_NO_LABS_SECTION = (
+    "of kind labs, and there is none: add a section with kind: labs to sources.yaml, "
+    "e.g. - {id: portraits, title: Portrait de lab, kind: labs}"
+)
+
+
+def resolve_ref(store: Store, config: Config, ref: str) -> tuple[str, int]:
+    """(kind, id) of what ``ref`` names: an item (``123``), a report (``r5``), a lab's card
+    (``l3``) or a lab of sources.yaml (``lab:lab-normandie``: its card, created empty if
+    needed, since the card's row id names it in picks). An unknown lab is an InvalidValue
+    naming the known ones."""
+    text = str(ref).strip()
+    if text[:4].lower() == "lab:":
+        return "lab", store.lab_card_id(require_lab(config, text[4:]).id)
+    return parse_ref(text)
+
+
+def picked_ref(store: Store, config: Config, month: Month, ref: str) -> tuple[str, int]:
+    """(kind, id) of a pick of the month's issue that ``ref`` names, as :func:`resolve_ref` reads
+    it, but without writing anything: ``lab:ID`` is found among the month's portraits (NotPicked
+    when the lab is not portrayed in it)."""
+    text = str(ref).strip()
+    if text[:4].lower() != "lab:":
+        return parse_ref(text)
+    lab_id = text[4:].strip()
+    cards = [p.ref_id for p in store.picks(month) if p.kind == "lab"]
+    for card_id, lab in store.labs_of_cards(cards).items():
+        if lab == lab_id:
+            return "lab", card_id
+    require_lab(config, lab_id)  # an unknown lab is said as such
+    raise NotPicked(f"lab:{lab_id}", month)
+
+
+def _portrayed_lab(store: Store, config: Config, card_id: int) -> Lab:
+    """The lab of sources.yaml whose card has this row id."""
+    return require_lab(config, store.lab_of_card(card_id))
+
+
+def card_filled(card: LabCard) -> bool:
+    """Whether a lab said anything on its card (a portrait of an empty card shows only its name)."""
+    return bool(
+        card.has_place is not None
+        or card.place.strip()
+        or card.innovation_types
+        or card.service_offer.strip()
+        or card.stage
+        or card.team.strip()
+    )
+
+
+def _lab_candidate(store: Store, config: Config, card_id: int) -> Candidate:
+    lab = _portrayed_lab(store, config, card_id)
+    card = store.lab_card(lab.id)
+    section = lab_section(config)
+    return Candidate(
+        ref=make_ref("lab", card_id),
+        kind="lab",
+        id=card_id,
+        title=lab.name,
+        url=None,
+        excerpt=make_excerpt(markdown_to_text(card.service_offer), 300) if card.service_offer else "",
+        published=card.updated_at or datetime(1970, 1, 1, tzinfo=UTC),
+        sources=(),
+        lab=lab.id,
+        section=section.id if section else None,
+        themes=(),
+    )
+
+
 def _resolve(store: Store, config: Config, kind: str, ref_id: int) -> Candidate:
+    if kind == "lab":
+        return _lab_candidate(store, config, ref_id)
     if kind == "item":
         item = store.item(ref_id)
         return item_candidate(item, _source_infos(config), config)
@@ -285,7 +439,9 @@ def pick(
     new_only: bool = False,
     expected_layout: Mapping[str, Sequence[str]] | None = None,
 ) -> Pick:
-    """Place an item (``"123"``) or a report (``"r5"``) in a section of the month's issue.
+    """Place an item (``"123"``), a report (``"r5"``) or a lab's portrait (``"lab:ID"``, ``"l3"``)
+    in a section of the month's issue (a portrait only in a section of kind labs, the first
+    one by default; items and reports only in the others).
 
     Already picked, it moves (to ``position``, else it keeps its place within
     its section, else it goes last in the new one). ``note``, ``title`` and
@@ -296,15 +452,18 @@ def pick(
     ``expected_layout`` (see ``layout``) refuses a change to the order of a section
     that is no longer the one the page showed.
     """
-    kind, ref_id = parse_ref(ref)
+    kind, ref_id = resolve_ref(store, config, ref)
+    ref = make_ref(kind, ref_id)
     candidate = _resolve(store, config, kind, ref_id)
     if position is not None and position < 1:
         raise InvalidValue("position", "position", "--position starts at 1")
     overrides = _overrides(note=note, title=title, summary=summary)
+    _portrait_wording(kind, overrides)
     with store.write():
         _editable(store, config, month, now)
         for other, state in store.picks_of(kind, ref_id):
-            if state == "published" and other.month != month:
+            # An article goes out once; a lab may be portrayed again in a later issue.
+            if kind != "lab" and state == "published" and other.month != month:
                 raise InUseError(
                     f"{ref} was already published in the issue {other.month}: an article goes out once",
                     other.month,
@@ -312,6 +471,12 @@ def pick(
         existing = store.pick_for(month, kind, ref_id)
         if existing is not None and new_only:
             raise StaleEdit("the candidate", ref)
+        if kind == "lab" and not section and existing is None and candidate.section is None:
+            raise InvalidValue(
+                "section",
+                "no_labs_section",
+                f"{ref} is a lab's portrait, which goes into a section {_NO_LABS_SECTION}",
+            )
         target = _section(
             config,
             section
@@ -319,6 +484,7 @@ def pick(
             or candidate.section
             or _items_section(config),
         )
+        _check_kind(config, target, kind, ref)
         if expected_layout is not None:
             touched = {target.id} | ({existing.section} if existing else set())
             _check_layout(store, month, touched, expected_layout)
@@ -353,6 +519,18 @@ def _overrides(**values: str | None) -> dict[str, str | None]:
             raise InvalidValue(name, "too_long", f"a {name} is at most 5,000 characters", limit=5_000)
         cleaned[name] = text if (text or name == "note") else None
     return cleaned
+
+
+def _portrait_wording(kind: str, values: Mapping[str, str | None]) -> None:
+    """A portrait shows the lab's card as the lab wrote it: it takes a note, no other wording."""
+    for name in ("title", "summary"):
+        if kind == "lab" and values.get(name) is not None:
+            raise InvalidValue(
+                name,
+                "portrait_wording",
+                f"a lab's portrait shows its card as the lab wrote it: it takes a --note, not a --{name} "
+                "(`curator labs set` changes the card)",
+            )
 
 
 def layout(store: Store, month: Month) -> dict[str, tuple[str, ...]]:
@@ -391,7 +569,8 @@ def unpick(
 ) -> Pick:
     """Take a pick out of the issue; ``expected_version`` is the pick's (its note and overrides),
     so that nobody removes a note written meanwhile without having seen it."""
-    kind, ref_id = parse_ref(ref)
+    kind, ref_id = picked_ref(store, config, month, ref)
+    ref = make_ref(kind, ref_id)
     with store.write():
         _editable(store, config, month, now)
         current = store.pick_for(month, kind, ref_id)
@@ -421,7 +600,8 @@ def move(
     the move is refused (StaleEdit) when the section it leaves or enters changed since.
     A move checks nothing else: the édito, the title and notes never make it stale.
     """
-    kind, ref_id = parse_ref(ref)
+    kind, ref_id = picked_ref(store, config, month, ref)
+    ref = make_ref(kind, ref_id)
     existing = store.pick_for(month, kind, ref_id)
     if existing is None:
         raise NotPicked(ref, month)
@@ -449,9 +629,11 @@ def edit_pick(
     expected_version: int | None = None,
     **values: str | None,
 ) -> Pick:
-    """Set a pick's ``note``, ``title`` or ``summary`` override (empty text restores the original)."""
-    kind, ref_id = parse_ref(ref)
+    """Set a pick's ``note``, ``title`` or ``summary`` override (empty text restores the original);
+    a lab's portrait takes a note only."""
+    kind, ref_id = picked_ref(store, config, month, ref)
     cleaned = _overrides(**values)
+    _portrait_wording(kind, cleaned)
     with store.write():
         _editable(store, config, month, now)
         result = store.edit_pick(month, kind, ref_id, now, cleaned, expected_version=expected_version, by=by)

@@ -35,11 +35,42 @@ from .typography import (
 if TYPE_CHECKING:
     from .checklist import EmailFacts
     from .config import Config
-    from .views import IssueView, PickView
+    from .views import IssueView, PickView, Portrait
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
 # --- the environment ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PortraitLines:
+    """The short lines of a lab's portrait, as readers read them (French typography applied;
+    "" for what the lab has not said)."""
+
+    meta: str  # « Normandie · Rouen · Stade : actif »
+    place: str  # « Lieu dédié : un espace modulable au rectorat. »
+    types: str  # « Types d’innovation : Pédagogique, Numérique »
+
+
+def portrait_lines(portrait: Portrait, locale: str) -> PortraitLines:
+    """What the email and the archive write under a lab's name in its portrait."""
+    lab, card = portrait.lab, portrait.card
+    parts = list(dict.fromkeys(x.strip() for x in (lab.academie, lab.city) if x.strip()))  # « Rennes » once
+    if portrait.stage:
+        parts.append(i18n.gettext("Stage: %(stage)s", locale, stage=portrait.stage))
+    place = ""
+    if card.has_place is not None or card.place.strip():
+        said = card.place.strip() if card.has_place is not False and card.place.strip() else ""
+        value = said or (i18n.gettext("yes", locale) if card.has_place else i18n.gettext("no", locale))
+        place = i18n.gettext("Dedicated place: %(place)s", locale, place=value)
+    types = ""
+    if portrait.innovation_types:
+        types = i18n.gettext(
+            "Types of innovation: %(types)s", locale, types=", ".join(portrait.innovation_types)
+        )
+    return PortraitLines(
+        typography(" · ".join(parts), locale), typography(place, locale), typography(types, locale)
+    )
 
 
 def _autoescape(name: str | None) -> bool:
@@ -129,6 +160,7 @@ def _make_env(template_dirs: tuple[Path, ...], locale: str, timezone: str) -> ji
 
     env.filters.update(
         pick_meta=pick_meta,
+        portrait_lines=lambda portrait: portrait_lines(portrait, locale),
         event_when=event_when,
         typo=typo,
         month_name=month_name,
@@ -161,9 +193,9 @@ GMAIL_CLIP_BYTES = 102_000
 
 @dataclass(frozen=True)
 class EmailBlock:
-    """One part of the email in reading order: the édito, a section of picks, or the agenda."""
+    """One part of the email in reading order: the édito, a section of picks, lab portraits, or the agenda."""
 
-    kind: str  # edito, items or agenda
+    kind: str  # edito, items, labs (portraits) or agenda
     id: str
     title: str
     description: str = ""
@@ -212,7 +244,8 @@ def email_blocks(view: IssueView) -> list[EmailBlock]:
                     EmailBlock("agenda", section.id, section.title, section.description, events=view.events)
                 )
         elif s.picks:
-            blocks.append(EmailBlock("items", section.id, section.title, section.description, picks=s.picks))
+            kind = "labs" if section.kind == "labs" else "items"
+            blocks.append(EmailBlock(kind, section.id, section.title, section.description, picks=s.picks))
     if "agenda" not in kinds and view.events:
         blocks.append(EmailBlock("agenda", "agenda", "", events=view.events))
     return blocks

@@ -9,9 +9,10 @@ from typing import Any
 from .checklist import Checklist
 from .config import Config
 from .curate import Candidate
+from .editorial import LabCandidate
 from .models import Editor, Event, Item, Report, ReportChange, SourceState
 from .reports import lab_label
-from .views import IssueView
+from .views import IssueView, Portrait
 
 
 def _dt(value: datetime | None) -> str | None:
@@ -78,6 +79,42 @@ def candidate_json(c: Candidate) -> dict[str, Any]:
         "reasons": [{"code": r.code, "detail": r.detail, "points": r.points} for r in c.reasons],
         "also_seen": list(c.also_seen),
         "picked": c.picked,
+    }
+
+
+def lab_candidate_json(c: LabCandidate) -> dict[str, Any]:
+    """A lab to portray, as ``curator candidates --section portraits --json`` prints it."""
+    return {
+        "ref": c.ref,
+        "kind": "lab",
+        "lab": c.lab.id,
+        "name": c.lab.name,
+        "academie": c.lab.academie,
+        "city": c.lab.city,
+        "stage": c.card.stage,
+        "card_filled": c.filled,
+        "card_updated_at": _dt(c.card.updated_at),
+        "last_portrayed": str(c.last_portrayed) if c.last_portrayed else None,
+        "picked": c.picked,
+    }
+
+
+def portrait_json(p: Portrait) -> dict[str, Any]:
+    """A lab's portrait in ``curator issue show --json`` (the card as it is now)."""
+    card = p.card
+    return {
+        "lab": p.lab.id,
+        "name": p.lab.name,
+        "academie": p.lab.academie,
+        "city": p.lab.city,
+        "page_url": p.page_url,
+        "has_place": card.has_place,
+        "place": card.place,
+        "innovation_types": list(card.innovation_types),
+        "service_offer": card.service_offer,
+        "stage": card.stage,
+        "card_version": card.version,
+        "card_updated_at": _dt(card.updated_at),
     }
 
 
@@ -157,6 +194,7 @@ def issue_json(view: IssueView) -> dict[str, object]:
                         "lab": p.lab.id if p.lab else None,
                         "author": p.author,
                         "published": p.published.isoformat(),
+                        "portrait": portrait_json(p.portrait) if p.portrait else None,
                     }
                     for p in s.picks
                 ],

@@ -1,6 +1,7 @@
-"""The issue page one works in, in a real browser, on the demo's issue (9 picks, an édito, an
-agenda), reopened so that every action shows: a few screens tall on a laptop, no horizontal
-scrolling on a phone, no serious accessibility problem (axe-core), and a favicon."""
+"""The issue page one works in, in a real browser, on the demo's issue (11 picks, two of them lab
+portraits, an édito, an agenda), reopened so that every action shows: a few screens tall on a
+laptop, no horizontal scrolling on a phone, no serious accessibility problem (axe-core), and a
+favicon."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ISSUE = f"/editeur/numeros/{SAMPLE_MONTH}"
 CANDIDATES = f"{ISSUE}/candidats"
-#: At most this many pixels tall at 1280×800: four screens (the page was 6,036 px before).
-MAX_HEIGHT = 3200
+#: At most this many pixels tall at 1280×800: four screens and a bit (the page was 6,036 px before;
+#: the demo's two lab portraits added some 360 px).
+MAX_HEIGHT = 3500
 
 
 @pytest.fixture(scope="module")
@@ -80,12 +82,12 @@ def _height(page: Any) -> int:
 
 def test_the_issue_page_is_a_few_screens_tall(editor: Any) -> None:
     page = editor
-    assert page.locator("[data-pick]").count() == 9 and page.locator("#reorder-hint").is_visible()
+    assert page.locator("[data-pick]").count() == 11 and page.locator("#reorder-hint").is_visible()
     height = _height(page)
     assert height <= MAX_HEIGHT, f"the issue page is {height} px tall at 1280×800"
     # Each pick's other actions wait in a closed disclosure, which the keyboard opens.
     disclosures = page.locator("[data-pick] details.more-actions")
-    assert disclosures.count() == 9
+    assert disclosures.count() == 11
     assert page.locator("[data-pick] details[open]").count() == 0
     first = page.locator("[data-pick]").first
     menu = first.locator("select[name=section]")

@@ -45,7 +45,7 @@ def test_publish_from_the_browser_after_the_checklist(site: tuple[str, Any], pag
 
     # The page says what blocks, and leads to « Publier… ».
     checklist = page.get_by_role("region", name="Avant de publier")
-    assert "1 point bloquant et 2 points à vérifier." in checklist.inner_text()
+    assert "1 point bloquant et 3 points à vérifier." in checklist.inner_text()
     checklist.get_by_text("Voir les points").click()
     assert "«\u00a0Veille numéro 1\u00a0» n’a pas de note de la rédaction" in checklist.inner_text()
     page.get_by_role("link", name="Publier…").click()

@@ -98,7 +98,7 @@ def test_the_same_findings_as_json(tmp_path: Path) -> None:
 def test_the_repository_configuration_is_valid(tmp_path: Path) -> None:
     result = check(tmp_path, (REPOSITORY / "sources.yaml").read_text(encoding="utf-8"))
     assert result.exit_code == 0, result.output
-    assert result.output == "sources.yaml is valid: 12 sources, 6 sections, 15 labs, 6 themes.\n"
+    assert result.output == "sources.yaml is valid: 12 sources, 7 sections, 15 labs, 6 themes.\n"
 
 
 def test_invalid_yaml_and_a_duplicate_key_stop_at_their_line() -> None:

@@ -94,8 +94,8 @@ def test_a_ready_issue_has_nothing_blocking(issue: Issue) -> None:
     found = issue.check()
     assert found.ok and found.blocking == ()
     # Sections without a pick are said (they will not appear), never blocking.
-    assert codes(found) == ["section_empty", "section_empty"]
-    assert {f.data["section"] for f in found.findings} == {"retours", "appels"}
+    assert codes(found) == ["section_empty", "section_empty", "section_empty"]
+    assert {f.data["section"] for f in found.findings} == {"retours", "portraits", "appels"}
     assert found.links.total == 0 and found.email is None
 
 
@@ -378,11 +378,11 @@ def test_cli_issue_check(issue: Issue) -> None:
     assert lines[0] == f"BLOCKING  Veille: [{ref}] Article 0 has no editor's note (the section requires one)"
     assert "warning   Retours d'expérience is empty: it will not appear" in lines
     assert lines[-2:] == [
-        "2022-01: 1 blocking, 2 warnings; 0 links, not checked yet (--links checks them).",
+        "2022-01: 1 blocking, 3 warnings; 0 links, not checked yet (--links checks them).",
         "Fix the blocking points before publishing.",
     ]
     shown = json.loads(run(issue, "--month", "2022-01", "--json").output)
-    assert shown["ok"] is False and (shown["blocking"], shown["warnings"]) == (1, 2)
+    assert shown["ok"] is False and (shown["blocking"], shown["warnings"]) == (1, 3)
     assert shown["findings"][0] == {
         "code": "note_missing",
         "severity": "blocking",

@@ -78,7 +78,7 @@ def publish(web: WebClient, **fields: str) -> Any:
 def test_the_checklist_is_shown_before_publishing(web: WebClient) -> None:
     prepare(web, notes=False)
     issue_page = page(web, "/editeur/numeros/2022-01")
-    assert "Avant de publier" in issue_page and "2 points bloquants et 2 points à vérifier." in issue_page
+    assert "Avant de publier" in issue_page and "2 points bloquants et 3 points à vérifier." in issue_page
     assert 'href="/editeur/numeros/2022-01/publier">Publier…</a>' in issue_page
     html = page(web, "/editeur/numeros/2022-01/publier")
     assert "<h1>Publier\u00a0: Infolettre — janvier 2022</h1>" in html

@@ -7,6 +7,10 @@ entry, its search records, its agenda as iCalendar and the index's one-line
 summary. The build keeps it in the archive (``.curator/issues/2022-01.json``),
 so that the pages made of many issues (feeds, labs, themes, search) are mostly
 joined from cached pieces, and publishing one more issue renders one issue.
+
+A lab's portrait is on the issue's page and in the search, with the lab's card
+as it is now (the issue is rendered again when the card changes); it is not one
+of the lab's publications (its page, its feed), nor on the theme pages.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from .. import i18n, views
 from ..config import Config
 from ..errors import RenderError
 from ..models import Event, Month, Theme
-from ..render import make_env, render_email
+from ..render import make_env, portrait_lines, render_email
 from ..reports import LICENSES
 from ..store import Store
 from ..text import clean_text, fold, heading_levels, html_to_text, make_excerpt, shift_headings
@@ -188,7 +192,7 @@ def render_issue(store: Store, ctx: Context, view: IssueView, key: str) -> tuple
             section.kind == "agenda" and not view.events
         ):
             continue
-        if section.kind == "items" and not s.picks:
+        if section.kind in ("items", "labs") and not s.picks:
             continue
         picks = []
         for p in s.picks:
@@ -196,6 +200,16 @@ def render_issue(store: Store, ctx: Context, view: IssueView, key: str) -> tuple
             tags = (
                 report.tags if report else tuple(t for sid in p.source_ids for t in source_tags.get(sid, ()))
             )
+            portrait = None
+            if p.portrait is not None:
+                lines = portrait_lines(p.portrait, locale)
+                offer_html = _html(p.portrait.offer_html, 4)
+                portrait = {
+                    "meta": lines.meta,
+                    "place": lines.place,
+                    "types": lines.types,
+                    "offer_t": typography_html(offer_html, locale) if offer_html else "",
+                }
             license = LICENSES.get(report.license) if report else None
             note_html = _html(p.note_html, 4)
             body_html = _html(p.body_html, 4)
@@ -206,7 +220,7 @@ def render_issue(store: Store, ctx: Context, view: IssueView, key: str) -> tuple
                 "kind": p.kind,
                 "title": p.title,
                 "title_t": typo(p.title),
-                "url": "" if url.startswith("mailto:") else url,
+                "url": "" if url.startswith("mailto:") or portrait else url,
                 "summary": p.summary,
                 "summary_t": typo(p.summary),
                 "note_html": note_html,
@@ -222,9 +236,10 @@ def render_issue(store: Store, ctx: Context, view: IssueView, key: str) -> tuple
                 "author": p.author if p.kind == "report" else "",
                 "author_t": typo(p.author) if p.kind == "report" else "",
                 "license": list(license) if license else None,
-                "themes": ctx.themes(tags, f"{p.title} {p.summary}"),
+                "themes": [] if portrait else ctx.themes(tags, f"{p.title} {p.summary}"),
                 "section_title": section.title,
                 "month": month,
+                "portrait": portrait,
             }
             picks.append(entry)
             entries.append(entry)
@@ -252,13 +267,13 @@ def render_issue(store: Store, ctx: Context, view: IssueView, key: str) -> tuple
         entries=entries, root=ROOT, sep=_SEP, issue_title=typo(issue.title)
     )
     cards = _split(cards_html, len(entries))
-    atom = [_atom_entry(e, ctx, published, updated, issue.title) for e in entries if e["lab"]]
+    atom = [_atom_entry(e, ctx, published, updated, issue.title) for e in entries if _lab_entry(e)]
     atom_xml = iter(
         _split(env.get_template("archive/_entries.xml").render(entries=atom, sep=_SEP), len(atom))
     )
     for e, card in zip(entries, cards, strict=True):
         e["card"] = card
-        e["atom"] = next(atom_xml) if e["lab"] else ""
+        e["atom"] = next(atom_xml) if _lab_entry(e) else ""
 
     page = f"{month}/index.html"
     # The search shows these as they are (textContent): with French typography already.
@@ -286,7 +301,7 @@ def render_issue(store: Store, ctx: Context, view: IssueView, key: str) -> tuple
     labs: dict[str, list[int]] = {}  # lab id -> [reports, news]
     themes: dict[str, list[str]] = {}  # theme id -> cards
     for e in entries:
-        if e["lab"]:
+        if _lab_entry(e):
             labs.setdefault(e["lab"], [0, 0])[0 if e["kind"] == "report" else 1] += 1
         for theme in e["themes"]:
             themes.setdefault(theme, []).append(e["card"])
@@ -312,6 +327,7 @@ def render_issue(store: Store, ctx: Context, view: IssueView, key: str) -> tuple
         "ics": bool(view.events),
         "labs": {lab: [reports, news] for lab, (reports, news) in sorted(labs.items())},
         "themes": {theme: len(cards) for theme, cards in sorted(themes.items())},
+        "portraits": sorted({e["lab"] for e in entries if e["kind"] == "lab"}),  # the labs it portrays
     }
     pieces = {
         "html": page_html,
@@ -319,7 +335,7 @@ def render_issue(store: Store, ctx: Context, view: IssueView, key: str) -> tuple
         "search.json": json.dumps(search, ensure_ascii=False, separators=(",", ":")),
     }
     for lab in labs:
-        mine = [e for e in entries if e["lab"] == lab]
+        mine = [e for e in entries if e["lab"] == lab and _lab_entry(e)]
         pieces[f"lab-reports:{lab}"] = "\n".join(e["card"] for e in mine if e["kind"] == "report")
         pieces[f"lab-news:{lab}"] = "\n".join(e["card"] for e in mine if e["kind"] != "report")
         pieces[f"lab-atom:{lab}"] = "\n".join(e["atom"] for e in mine)
@@ -328,6 +344,11 @@ def render_issue(store: Store, ctx: Context, view: IssueView, key: str) -> tuple
     if view.events:
         pieces["ics"] = views.events_ics(config, issue.month, view.events).decode("utf-8")
     return meta, pieces
+
+
+def _lab_entry(e: dict[str, Any]) -> bool:
+    """Whether an entry is one of its lab's publications (a report or news; not a portrait)."""
+    return bool(e["lab"]) and e["kind"] != "lab"
 
 
 def _atom_entry(

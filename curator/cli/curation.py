@@ -29,7 +29,11 @@ def _reasons_text(reasons: Any) -> str:
 
 @click.command()
 @click.option("--month", type=MONTH, required=True, help="The issue's month.")
-@click.option("--section", metavar="ID", help="Only candidates for this section.")
+@click.option(
+    "--section",
+    metavar="ID",
+    help="Only candidates for this section (a section of kind labs lists the labs to portray).",
+)
 @click.option("--search", metavar="TEXT", help="Full-text search (accents and case ignored).")
 @click.option("--source", metavar="ID", help="Only candidates from this source.")
 @click.option("--lab", metavar="ID", help="Only candidates from this lab.")
@@ -50,10 +54,17 @@ def candidates(
     limit: int,
     as_json: bool,
 ) -> None:
-    """List the ranked candidates for a month, duplicates grouped, with their reasons."""
+    """List the ranked candidates for a month, duplicates grouped, with their reasons.
+
+    For a section of kind labs (--section portraits), the labs to portray: those never
+    portrayed first, then those portrayed longest ago.
+    """
     from .. import editorial
 
     now = _now()
+    if section is not None and _is_labs_section(state.config, section):
+        _lab_candidates(state, month, as_json)
+        return
     found = editorial.candidates(
         state.store,
         state.config,
@@ -87,14 +98,44 @@ def candidates(
         echo(f"{plural(len(found), 'candidate')}.", err=True)
 
 
+def _is_labs_section(config: Any, section: str) -> bool:
+    return any(s.id == section and s.kind == "labs" for s in config.sections)
+
+
+def _lab_candidates(state: State, month: Month, as_json: bool) -> None:
+    """The labs to portray in the month's issue, as `candidates --section` of kind labs lists them."""
+    from .. import editorial
+
+    found = editorial.lab_candidates(state.store, state.config, month)
+    if as_json:
+        from ..serialize import lab_candidate_json
+
+        print_json([lab_candidate_json(c) for c in found])
+        return
+    for c in found:
+        mark = f"[{c.picked}] " if c.picked else ""
+        last = f"last portrayed {c.last_portrayed}" if c.last_portrayed else "never portrayed"
+        where = " · ".join(x for x in (c.lab.academie, c.lab.city) if x)
+        card = "" if c.filled else " · empty card (`curator labs set`)"
+        echo(f"{c.ref:<24} {mark}{c.lab.name}")
+        echo(f"{'':>25}{where} · {last}{card}")
+    echo(f"{plural(len(found), 'lab')}; `curator pick lab:ID --month {month}` portrays one.", err=True)
+
+
 @click.command()
 @click.argument("ref", metavar="ID")
 @click.option("--month", type=MONTH, required=True, help="The issue's month.")
-@click.option("--section", metavar="ID", help="The section (default: the source's, or retours for a report).")
+@click.option(
+    "--section",
+    metavar="ID",
+    help="The section (default: the source's, retours for a report, the first section of kind labs for a lab).",
+)
 @click.option("--position", type=click.IntRange(1), help="1 = first (default: last).")
-@click.option("--note", help="The editor's note, Markdown, shown under the item.")
-@click.option("--title", "title_override", help="Replace the item's title in the issue.")
-@click.option("--summary", "summary_override", help="Replace the item's summary in the issue.")
+@click.option("--note", help="The editor's note, Markdown, shown under the item or the lab's portrait.")
+@click.option("--title", "title_override", help="Replace the item's title in the issue (not for a lab).")
+@click.option(
+    "--summary", "summary_override", help="Replace the item's summary in the issue (not for a lab)."
+)
 @pass_state
 def pick(
     state: State,
@@ -106,7 +147,11 @@ def pick(
     title_override: str | None,
     summary_override: str | None,
 ) -> None:
-    """Place an item (123) or a report (r5) in a section of the month's issue."""
+    """Place an item (123), a report (r5) or a lab's portrait (lab:ID) in a section of the month's issue.
+
+    A lab's portrait shows its identity card (`curator labs show ID`) and goes into a section
+    of kind labs; a lab may be portrayed again in a later issue.
+    """
     from .. import editorial
 
     now = _now()
@@ -131,7 +176,7 @@ def pick(
 @click.option("--month", type=MONTH, required=True, help="The issue's month.")
 @pass_state
 def unpick(state: State, ref: str, month: Month) -> None:
-    """Take an item or a report out of the month's issue."""
+    """Take an item, a report or a lab's portrait (lab:ID) out of the month's issue."""
     from .. import editorial
 
     p = editorial.unpick(state.store, state.config, month, ref, _now())
@@ -305,6 +350,15 @@ def issue_show(state: State, month: Month, as_json: bool) -> None:
             echo(f"\n{s.section.title} ({len(s.picks)}{limit})")
             for p in s.picks:
                 echo(f"  {p.pick.position}. [{p.ref}] {p.title}")
+                if p.portrait is not None:
+                    card = p.portrait.card
+                    facts = [f"lab:{p.portrait.lab.id}"]
+                    facts += [x for x in (p.portrait.lab.academie, p.portrait.lab.city) if x]
+                    if card.updated_at is not None and p.portrait.filled:
+                        facts.append(f"card of {card.updated_at.astimezone(tz):%Y-%m-%d}")
+                    else:
+                        facts.append("empty card (`curator labs set`)")
+                    echo(f"     {' · '.join(facts)}")
                 if p.note:
                     echo(f"     note: {p.note}")
 
@@ -353,6 +407,15 @@ def _finding_text(f: Any, config: Any) -> str:
             f"report {d['ref']} ({d['title']}) is {d['status']} since it was picked: readers will not "
             "see it; unpick it or approve it again"
         )
+    if f.code == "portrait_lab_unknown":
+        return (
+            f"the portrait [{d['ref']}] is of a lab no longer in {config.path} ({d['lab'] or 'unknown'}): "
+            f"readers will not see it; unpick it or list the lab again"
+        )
+    if f.code == "portrait_empty":
+        return (
+            f"the portrait [{d['ref']}] {d['title']}: the lab never filled its card, only its name will show"
+        )
     if f.code == "unsubscribe_missing":
         return f"no way to unsubscribe: set newsletter.unsubscribe in {config.path}"
     if f.code == "email_failed":
@@ -396,9 +459,10 @@ def issue_check(state: State, month: Month, check_links: bool, as_json: bool) ->
     """Show the pre-publication checklist of a month's issue: one line per point, then a summary.
 
     Blocking points: an empty issue, a section over its max_picks, a pick without the note its
-    section requires, a picked report no longer approved, no unsubscribe address, an email that
-    cannot be rendered. Warnings: empty sections, an email Gmail clips (over 102 KB), images
-    without alt text, broken links (as last checked: --links checks them), past events.
+    section requires, a picked report no longer approved, a portrait of a lab no longer in
+    sources.yaml, no unsubscribe address, an email that cannot be rendered. Warnings: empty
+    sections, an email Gmail clips (over 102 KB), images without alt text, broken links (as
+    last checked: --links checks them), past events, a portrait of a lab whose card is empty.
     Exit codes: 0 nothing blocks, 1 something blocks.
     """
     import sys

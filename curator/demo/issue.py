@@ -1,4 +1,5 @@
-"""The demo's sample issue (2022-01): an édito, picks in every section with notes, an agenda."""
+"""The demo's sample issue (2022-01): an édito, picks in every section with notes, two lab
+portraits, an agenda. The labs' cards are filled (``demo.labs``) before it is built."""
 
 from __future__ import annotations
 
@@ -26,6 +27,13 @@ NOTES = {
     "Tiers-lieux": "Plusieurs labs y figurent déjà : de quoi trouver des partenaires près de chez vous.",
 }
 
+#: The labs portrayed in the « Portrait de lab » section, with the editors' note (as the
+#: monthly « temps du lab » presents two labs).
+PORTRAITS = {
+    "lab-bretagne": "Le 110 bus va au-devant des équipes dans les établissements : une idée à emprunter.",
+    "lab-grenoble": "Un lab en préfiguration, qui cherche des labs plus expérimentés pour échanger sur ses premiers ateliers.",
+}
+
 
 def build_sample_issue(store: Store, config: Config, month: Month, now: datetime) -> tuple[int, bool]:
     """Pick the sample issue from the candidates; returns (number of picks, whether it was built now).
@@ -51,6 +59,10 @@ def build_sample_issue(store: Store, config: Config, month: Month, now: datetime
         taken[section] = taken.get(section, 0) + 1
     if appel is not None:
         editorial.pick(store, config, month, appel.ref, now, section="appels", by="demo")
+    if editorial.lab_section(config) is not None:
+        for lab_id, note in PORTRAITS.items():
+            if config.lab(lab_id) is not None:
+                editorial.pick(store, config, month, f"lab:{lab_id}", now, note=note, by="demo")
     editorial.set_edito(store, config, month, EDITO, now)
     editorial.add_event(
         store,

@@ -147,7 +147,7 @@ class IssuesStore(StoreBase):
         return self._pick(rows[0]) if rows else None
 
     def picks_of(self, kind: str, ref_id: int) -> list[tuple[Pick, str]]:
-        """Every pick of an item or a report, with the state of its issue (draft or published)."""
+        """Every pick of an item, a report or a lab's card, with the state of its issue (draft or published)."""
         rows = self._rows(
             """SELECT p.*, i.state AS issue_state FROM picks p JOIN issues i ON i.month = p.month
                WHERE p.kind = ? AND p.ref_id = ? ORDER BY p.month""",
@@ -316,8 +316,10 @@ class IssuesStore(StoreBase):
         """Each published issue, oldest first, with a fingerprint of everything its pages show.
 
         It changes when the issue changes (every edit bumps its version), when a
-        feed updates one of its items or adds a source to it, and when one of
-        its reports is edited. The archive re-renders an issue only then.
+        feed updates one of its items or adds a source to it, when one of its
+        reports is edited, and when the card of a lab it portrays changes (the
+        archive shows portraits with the card as it is now). The archive
+        re-renders an issue only then.
         """
         rows = self.conn.execute(
             """
@@ -325,15 +327,33 @@ class IssuesStore(StoreBase):
                    coalesce((SELECT group_concat(part, ' ') FROM (
                        SELECT p.id || ':' || p.kind || ':' || p.ref_id || ':' || coalesce(
                                   it.content_hash || ':' || coalesce(it.sources, ''),
-                                  r.version || '@' || r.updated_at, '-') AS part
+                                  r.version || '@' || r.updated_at,
+                                  lc.lab || '#' || lc.version || '@' || coalesce(lc.updated_at, ''),
+                                  '-') AS part
                        FROM picks p
                        LEFT JOIN items it ON p.kind = 'item' AND it.id = p.ref_id
                        LEFT JOIN reports r ON p.kind = 'report' AND r.id = p.ref_id
+                       LEFT JOIN lab_cards lc ON p.kind = 'lab' AND lc.id = p.ref_id
                        WHERE p.month = i.month ORDER BY p.id)), '')
             FROM issues i WHERE i.state = 'published' ORDER BY i.month
             """
         ).fetchall()
         return [(Month.parse(month), f"{head}|{parts}") for month, head, parts in rows]
+
+    # --- lab portraits -------------------------------------------------------------
+
+    def portraits(self) -> list[tuple[str, int, Month, str]]:
+        """Every lab portrait of every issue: (lab id, card row id, month, the issue's state),
+        oldest month first (what tells the editors when a lab was last portrayed)."""
+        rows = self.conn.execute(
+            """SELECT lc.lab, p.ref_id, p.month, i.state FROM picks p
+               JOIN lab_cards lc ON lc.id = p.ref_id
+               JOIN issues i ON i.month = p.month
+               WHERE p.kind = 'lab' ORDER BY p.month, p.id"""
+        ).fetchall()
+        return [
+            (str(lab), int(card_id), Month.parse(month), str(state)) for lab, card_id, month, state in rows
+        ]
 
     # --- sends ---------------------------------------------------------------------
 

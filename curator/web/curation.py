@@ -20,8 +20,11 @@ from flask import abort, flash, g, make_response, redirect, render_template, req
 from werkzeug.wrappers import Response
 
 from .. import editorial, views
+from ..config import Config
 from ..errors import ConflictError, CuratorError, NotFoundError, NotPicked, StaleEdit, UsageError
+from ..i18n import format_month
 from ..models import Month
+from ..store import Store
 from . import allow_own_scripts, get_store, state
 from .editor import CONTROL_CHARACTERS, bp
 from .messages import _, error_message
@@ -133,6 +136,28 @@ def issues() -> Any:
     )
 
 
+def lab_choices(store: Store, config: Config, month: Month) -> list[dict[str, Any]]:
+    """The labs an editor may portray in the month's issue (the menu of a labs section), each with
+    when it was last portrayed: ``{"ref": "lab:ID", "label": …, "picked": section or None}``."""
+    if not any(s.kind == "labs" for s in config.sections):
+        return []
+    locale = state().locale
+    choices = []
+    for c in editorial.lab_candidates(store, config, month):
+        if c.last_portrayed:
+            label = _(
+                "%(lab)s — last portrayed in %(month)s",
+                lab=c.lab.name,
+                month=format_month(c.last_portrayed, locale),
+            )
+        else:
+            label = _("%(lab)s — never portrayed", lab=c.lab.name)
+        if not c.filled:
+            label += " — " + _("empty card")
+        choices.append({"ref": c.ref, "label": label, "picked": c.picked})
+    return choices
+
+
 @bp.route("/numeros/<month>")
 def issue(month: str) -> Any:
     m = _month(month)
@@ -149,6 +174,7 @@ def issue(month: str) -> Any:
         month=str(m),
         sections=web.config.sections,
         checklist=page_checklist(store, web.config, m, web.now(), view=view),
+        lab_choices=lab_choices(store, web.config, m),
     )
     response = make_response(page)
     if not issue.published:  # drag and drop, over buttons that work without it
@@ -225,6 +251,7 @@ def pick(month: str) -> Response:
             section=section,
             by=g.editor,
             new_only=request.form.get("new") == "1",  # the candidates page showed it unpicked
+            expected_layout=_layout(),  # a lab added from the issue's page: its section as shown
         ),
         _("Added to the issue."),
     )
@@ -323,6 +350,8 @@ def edit_pick(month: str, ref: str) -> Any:
     if current is None:  # removed meanwhile: what was typed stays on the page, to copy
         flash(error_message(NotPicked(ref, m)), "error")
         return page(None, values, 409)
+    # A lab's portrait takes a note only: its card is the lab's own words.
+    changes = {"note": values["note"]} if current.kind == "lab" else values
     try:
         editorial.edit_pick(
             get_store(),
@@ -332,7 +361,7 @@ def edit_pick(month: str, ref: str) -> Any:
             web.now(),
             by=g.editor,
             expected_version=_version("pick_version"),
-            **values,
+            **changes,
         )
     except StaleEdit:
         # Both versions, side by side: saving again keeps the editor's; the link, theirs.

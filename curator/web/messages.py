@@ -183,6 +183,15 @@ def _invalid_value(exc: InvalidValue) -> str:
         return _("Only approved reports can be picked.")
     if exc.problem == "position":
         return _("Positions start at 1.")
+    if exc.problem == "wrong_kind":  # a lab's portrait outside a section of kind labs, or an item in one
+        return _(
+            "This section does not take this kind of content: lab portraits go into the section of "
+            "portraits, articles and reports into the others."
+        )
+    if exc.problem == "no_labs_section":
+        return _("There is no section for lab portraits: add one with kind: labs to sources.yaml.")
+    if exc.problem == "portrait_wording":
+        return _("A lab's portrait takes a note only: its card stays in the lab's own words.")
     if exc.problem == "unknown":
         return _("This section does not take picks.")
     return _("This could not be done: %(reason)s", reason=str(exc))

@@ -159,6 +159,17 @@ def finding_text(f: Finding) -> str:
             "Remove it from the issue, or approve it again.",
             title=d["title"],
         )
+    if f.code == "portrait_lab_unknown":
+        return _(
+            "A portrait is of a lab no longer listed in sources.yaml (%(lab)s): readers will not see it. "
+            "Remove it from the issue, or list the lab again.",
+            lab=d["lab"] or "?",
+        )
+    if f.code == "portrait_empty":
+        return _(
+            "The lab “%(title)s” has not filled its card yet: its portrait will show only its name.",
+            title=d["title"],
+        )
     if f.code == "unsubscribe_missing":
         return _(
             "The email has no way to unsubscribe: set newsletter.unsubscribe in sources.yaml "
