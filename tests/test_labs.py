@@ -322,7 +322,7 @@ def test_similar_labs_say_why(config: Config) -> None:
     close = labs.similar_labs(config, cards, "lab-normandie")
     assert [s.lab.id for s in close] == ["lab-lyon"]
     assert labs.similarity_reason(close[0], config) == (
-        "Types d’innovation en commun : Numérique · Offre de service proche : prototypage"
+        "Types d’innovation en commun\u00a0: Numérique · Offre de service proche\u00a0: prototypage"
     )
 
 
